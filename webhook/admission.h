@@ -1,0 +1,92 @@
+/*
+ * admission: the AdmissionReview admission.k8s.io/v1 envelope, pure.
+ *
+ *   body --admission_request_parse--> admission_request
+ *   handler fills an admission_response
+ *   admission_review_render(request, response) --> reply body
+ *
+ * Every reply is a complete AdmissionReview: apiVersion/kind echoed,
+ * response.uid = request.uid, allowed, optional status, warnings, patch.
+ *
+ * Ownership: admission_request owns the parsed document; its string and json_t
+ * fields are borrowed from it and live until admission_request_free().
+ * admission_response owns everything set on it; free with
+ * admission_response_free().
+ */
+#ifndef AIGW_WEBHOOK_ADMISSION_H
+#define AIGW_WEBHOOK_ADMISSION_H
+
+#include "common/field_errors.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct {
+    json_t *review;          /* the whole parsed AdmissionReview (owned) */
+    const char *api_version; /* "admission.k8s.io/v1" */
+    const char *uid;
+    const char *operation;    /* CREATE, UPDATE, DELETE, CONNECT */
+    const char *group;        /* request.kind.group ("" for core) */
+    const char *version;      /* request.kind.version */
+    const char *kind;         /* request.kind.kind */
+    const char *resource;     /* request.resource.resource */
+    const char *sub_resource; /* request.subResource or NULL */
+    const char *name;         /* request.name or NULL (generateName pods) */
+    const char *ns;           /* request.namespace or NULL */
+    json_t *object;           /* request.object or NULL */
+    json_t *old_object;       /* request.oldObject or NULL */
+    int dry_run;
+} admission_request;
+
+/*
+ * Parses and checks an AdmissionReview request. Returns 0, or -1 with a
+ * one-line reason in err (not JSON, not an AdmissionReview v1, no request, no
+ * uid, ...). On failure *req holds nothing to free.
+ */
+int admission_request_parse(const char *body, size_t len, admission_request *req, char *err,
+                            size_t errlen);
+void admission_request_free(admission_request *req);
+
+typedef struct {
+    int allowed;
+    int code;       /* status.code; 0 = no status block */
+    char *reason;   /* status.reason ("Invalid", ...) or NULL */
+    char *message;  /* status.message or NULL */
+    json_t *causes; /* status.details.causes (array) or NULL */
+    char **warnings;
+    size_t n_warnings;
+    json_t *patch; /* JSON Patch (array of ops) or NULL for none */
+    int oom;       /* an allocation failed while building the response */
+} admission_response;
+
+/* allowed = 1, nothing else. */
+void admission_response_init(admission_response *resp);
+void admission_response_free(admission_response *resp);
+
+/*
+ * Adds a warning (printf-style). Control characters are replaced by spaces and
+ * the text is cut to 256 bytes, as the API server would otherwise reject or
+ * truncate it.
+ */
+void admission_response_warn(admission_response *resp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Denies with 422 Invalid: status.message is "<kind> \"<name>\" is invalid: "
+ * followed by every error, details.causes one per error.
+ */
+void admission_response_deny_invalid(admission_response *resp, const char *kind, const char *name,
+                                     const field_errors *errs);
+
+/* Denies with the given code, reason and message. */
+void admission_response_deny(admission_response *resp, int code, const char *reason,
+                             const char *message);
+
+/* Sets the JSON Patch (steals the reference). An empty array means no patch. */
+void admission_response_set_patch(admission_response *resp, json_t *patch);
+
+/* The reply body, JSON. Caller frees. NULL on allocation failure. */
+char *admission_review_render(const admission_request *req, const admission_response *resp,
+                              size_t *len_out);
+
+#endif
