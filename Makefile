@@ -23,8 +23,12 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ  := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+# Test drivers: every tests/tools/<name>.c becomes $(BUILD)/tools/<name>, linked
+# with the library; integration tests find them in $AIGW_TOOLS.
+TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 HDRS      := $(shell find common policy webhook injector reconciler certs cmd tests -name '*.h' 2>/dev/null)
-ALL_C     := $(LIB_SRC) cmd/aigw.c $(UNIT_SRC) $(FUZZ_SRC)
+ALL_C     := $(LIB_SRC) cmd/aigw.c $(UNIT_SRC) $(FUZZ_SRC) $(TOOL_SRC)
 
 BIN       := aigw
 ifeq ($(BUILD),build)
@@ -52,6 +56,10 @@ $(BIN_PATH): $(BUILD)/cmd/aigw.o $(BUILD)/libaigw.a
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libaigw.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libaigw.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Installs missing Debian packages (quick no-op when all are present).
 deps:
 	@hack/install-deps.sh
@@ -59,12 +67,12 @@ deps:
 unit: $(BUILD)/unit_tests
 	$(UNIT_WRAP) $(BUILD)/unit_tests
 
-integration: $(BIN_PATH)
-	AIGW=$(abspath $(BIN_PATH)) AIGW_SHARED=$(SHARED) AIGW_WRAP="$(AIGW_WRAP)" \
+integration: $(BIN_PATH) $(TOOL_BIN)
+	AIGW=$(abspath $(BIN_PATH)) AIGW_TOOLS=$(abspath $(BUILD)/tools) AIGW_SHARED=$(SHARED) AIGW_WRAP="$(AIGW_WRAP)" \
 	  tests/integration/run.sh $(INTEGRATION)
 
 test: deps
-	$(MAKE) all $(BUILD)/unit_tests
+	$(MAKE) all $(BUILD)/unit_tests $(TOOL_BIN)
 	$(MAKE) unit
 	$(MAKE) integration
 

@@ -6,6 +6,7 @@ AIGW=${AIGW:?AIGW must point at the binary}
 AIGW_SHARED=${AIGW_SHARED:?}
 AIGW_ROOT=${AIGW_ROOT:?}
 AIGW_WRAP=${AIGW_WRAP:-}
+AIGW_TOOLS=${AIGW_TOOLS:-$AIGW_ROOT/build/tools}
 TMP=${AIGW_TMP:-$(pwd)}
 _pids=()
 
