@@ -240,13 +240,13 @@ def main():
         stop(nginx)
 
     recon = ""
-    rb = os.path.join(HERE, "reconcile_bench.py")
+    rb = os.path.join(HERE, "reconcile_bench.sh")
     if os.path.exists(rb):
-        r = subprocess.run([sys.executable, rb, "--aigw", args.aigw, "--out", os.path.join(out, "reconcile")],
-                           capture_output=True, text=True, timeout=400)
+        r = subprocess.run([rb, args.aigw, os.path.join(out, "reconcile")],
+                           capture_output=True, text=True, timeout=900)
         recon = r.stdout if r.returncode == 0 else "reconciler benchmark failed:\n```\n%s\n```\n" % (r.stdout + r.stderr)[-3000:]
     else:
-        recon = "The reconciler benchmark (bench/reconcile_bench.py) is not present in this build.\n"
+        recon = "The reconciler benchmark (bench/reconcile_bench.sh) is not present in this build.\n"
 
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
     med_ratio = medians[("medium", "aigw")] / medians[("medium", "nginx")]
