@@ -139,3 +139,23 @@ for bad in webhook.mutating.failurePolicy=Sometimes webhook.validating.timeoutSe
   grep -q 'at ' schema.err || { cat schema.err; fail "values schema error for $bad does not name the field"; }
 done
 ok "values.schema.json refuses 8 bad values"
+
+# docs/install.md documents every value (drift guard): each key down to the
+# second level (injector.config is free-form) starts a backticked name, or its
+# last part is one.
+python3 - "$chart/values.yaml" "$AIGW_ROOT/docs/install.md" <<'PY' || fail "docs/install.md misses values"
+import sys, yaml
+values, doc = yaml.safe_load(open(sys.argv[1])), open(sys.argv[2]).read()
+missing = []
+for k, v in values.items():
+    paths = [k + "." + k2 for k2 in v] if isinstance(v, dict) else []
+    if not isinstance(v, dict) or not v:
+        paths = [k]
+    for p in paths:
+        if "`%s" % p not in doc and "`%s`" % p.split(".")[-1] not in doc:
+            missing.append(p)
+for m in missing:
+    print("install.md does not mention value", m)
+sys.exit(1 if missing else 0)
+PY
+ok "docs/install.md mentions every chart value"
