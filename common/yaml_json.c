@@ -496,12 +496,13 @@ static json_t *parse_node(yj_loader *ld, yaml_event_t *ev, int depth)
 }
 
 /* A document is empty when it holds nothing or only a null. */
-static int parse_document(yj_loader *ld, json_t *docs)
+static int parse_document(yj_loader *ld, json_t *docs, json_t *lines)
 {
     yaml_event_t ev;
     if (yj_next(ld, &ev) != 0) {
         return -1;
     }
+    size_t line = ev.start_mark.line + 1;
     json_t *root = parse_node(ld, &ev, 0);
     yaml_event_delete(&ev);
     if (root == NULL) {
@@ -523,7 +524,8 @@ static int parse_document(yj_loader *ld, json_t *docs)
         json_decref(root);
         return 0;
     }
-    if (json_array_append_new(docs, root) != 0) {
+    if (json_array_append_new(docs, root) != 0 ||
+        (lines != NULL && json_array_append_new(lines, json_integer((json_int_t)line)) != 0)) {
         yj_fail(ld, 0, "out of memory");
         return -1;
     }
@@ -533,7 +535,16 @@ static int parse_document(yj_loader *ld, json_t *docs)
 int yaml_json_load(const char *buf, size_t len, const char *source_name, json_t **docs_out,
                    char *err, size_t errlen)
 {
+    return yaml_json_load_lines(buf, len, source_name, docs_out, NULL, err, errlen);
+}
+
+int yaml_json_load_lines(const char *buf, size_t len, const char *source_name, json_t **docs_out,
+                         json_t **lines_out, char *err, size_t errlen)
+{
     *docs_out = NULL;
+    if (lines_out != NULL) {
+        *lines_out = NULL;
+    }
     yj_loader ld = {.source = source_name ? source_name : "<input>", .err = err, .errlen = errlen};
     if (err != NULL && errlen > 0) {
         err[0] = '\0';
@@ -544,9 +555,12 @@ int yaml_json_load(const char *buf, size_t len, const char *source_name, json_t 
     }
     yaml_parser_set_input_string(&ld.parser, (const unsigned char *)buf, len);
     json_t *docs = json_array();
-    if (docs == NULL) {
+    json_t *lines = lines_out != NULL ? json_array() : NULL;
+    if (docs == NULL || (lines_out != NULL && lines == NULL)) {
         yj_fail(&ld, 0, "out of memory");
         yaml_parser_delete(&ld.parser);
+        json_decref(docs);
+        json_decref(lines);
         return -1;
     }
     int rc = 0;
@@ -561,7 +575,7 @@ int yaml_json_load(const char *buf, size_t len, const char *source_name, json_t 
         if (t == YAML_STREAM_END_EVENT) {
             break;
         }
-        if (t == YAML_DOCUMENT_START_EVENT && parse_document(&ld, docs) != 0) {
+        if (t == YAML_DOCUMENT_START_EVENT && parse_document(&ld, docs, lines) != 0) {
             rc = -1;
             break;
         }
@@ -569,9 +583,13 @@ int yaml_json_load(const char *buf, size_t len, const char *source_name, json_t 
     yaml_parser_delete(&ld.parser);
     if (rc != 0) {
         json_decref(docs);
+        json_decref(lines);
         return -1;
     }
     *docs_out = docs;
+    if (lines_out != NULL) {
+        *lines_out = lines;
+    }
     return 0;
 }
 
