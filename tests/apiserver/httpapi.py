@@ -601,7 +601,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             m = o.get("metadata") or {}
             cells = [m.get("name", "")]
             for c in extra:
-                cells.append(_jsonpath(o, c.get("jsonPath", "")))
+                v = _jsonpath(o, c.get("jsonPath", ""))
+                if c.get("type") == "date" and isinstance(v, str):
+                    v = _age(v)
+                cells.append(v)
             if not extra:
                 cells.append(_age(m.get("creationTimestamp")))
             row = {"cells": cells}
