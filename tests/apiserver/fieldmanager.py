@@ -347,8 +347,15 @@ def apply(live, applied, manager, force, subresource, api_version, now, scope=No
             others |= e.fields
     if mine is not None:
         dropped = mine.fields - new_set - others
-        for p in sorted(dropped, key=len, reverse=True):
+        removed = set()
+        # Parents of fields other managers own stay (only their unowned fields go).
+        kept = {p[:n] for p in others for n in range(1, len(p))}
+        # Shortest first: removing a list item removes its fields with it.
+        for p in sorted(dropped, key=len):
+            if p in kept or any(p[:n] in removed for n in range(1, len(p))):
+                continue
             remove_path(merged, p)
+            removed.add(p)
     else:
         mine = Entry(manager, "Apply", api_version, now, set(), subresource)
         entries.append(mine)
