@@ -22,9 +22,9 @@ spec:
 YAML
 run -f in/bad.yaml
 assert_eq "$rc" 1 "invalid policy exit status"
-echo "$out" | grep -qxF 'AIRoutingPolicy/bad: spec.providers[0].endpoint: Invalid value: "ftp://x": scheme must be http or https' || fail "endpoint error missing: $out"
-echo "$out" | grep -qxF 'AIRoutingPolicy/bad: spec.models[1].name: Duplicate value: "gpt-4o"' || fail "duplicate error missing: $out"
-echo "$out" | grep -qxF 'AIRoutingPolicy/bad: spec.models[1].backends[0].provider: Not found: "azure"' || fail "not found error missing: $out"
+echo "$out" | grep -cxF 'AIRoutingPolicy/bad: spec.providers[0].endpoint: Invalid value: "ftp://x": scheme must be http or https' >/dev/null || fail "endpoint error missing: $out"
+echo "$out" | grep -cxF 'AIRoutingPolicy/bad: spec.models[1].name: Duplicate value: "gpt-4o"' >/dev/null || fail "duplicate error missing: $out"
+echo "$out" | grep -cxF 'AIRoutingPolicy/bad: spec.models[1].backends[0].provider: Not found: "azure"' >/dev/null || fail "not found error missing: $out"
 [ "$(echo "$out" | grep -c 'AIRoutingPolicy/bad: spec\.')" = 3 ] || fail "expected exactly 3 errors: $out"
 if echo "$out" | grep -q ': valid$'; then fail "invalid object printed as valid"; fi
 ok "three errors, exit 1"
@@ -61,11 +61,11 @@ echo '{"apiVersion":"aigateway.kagenti.dev/v1alpha1","kind":"AIAccessPolicy","me
 echo 'not: [valid' >in/nested/skipped.txt
 run -f in/nested
 assert_eq "$rc" 0 "valid directory exit status"
-echo "$out" | grep -qxF 'AIAccessPolicy/mtls: valid' || fail "List item not validated: $out"
-echo "$out" | grep -qxF 'AIAccessPolicy/json-one: valid' || fail "json file not validated: $out"
-echo "$out" | grep -qxF 'AIRoutingPolicy/local: valid' || fail "routing not valid: $out"
-echo "$out" | grep -qF 'AIRoutingPolicy/local: warning: provider "spare" is not used by any model' || fail "unused warning missing: $out"
-echo "$out" | grep -qF 'AIRoutingPolicy/local: warning: spec.providers[0].endpoint: http:// endpoint vllm.example.com leaves the cluster' || fail "http warning missing: $out"
+echo "$out" | grep -cxF 'AIAccessPolicy/mtls: valid' >/dev/null || fail "List item not validated: $out"
+echo "$out" | grep -cxF 'AIAccessPolicy/json-one: valid' >/dev/null || fail "json file not validated: $out"
+echo "$out" | grep -cxF 'AIRoutingPolicy/local: valid' >/dev/null || fail "routing not valid: $out"
+echo "$out" | grep -cF 'AIRoutingPolicy/local: warning: provider "spare" is not used by any model' >/dev/null || fail "unused warning missing: $out"
+echo "$out" | grep -cF 'AIRoutingPolicy/local: warning: spec.providers[0].endpoint: http:// endpoint vllm.example.com leaves the cluster' >/dev/null || fail "http warning missing: $out"
 if echo "$out" | grep -q 'not-counted'; then fail "ConfigMap was counted"; fi
 [ "$(echo "$out" | grep -c ': valid$')" = 3 ] || fail "expected 3 valid objects: $out"
 ok "directory, List, JSON, warnings, exit 0"
@@ -97,7 +97,7 @@ spec: {gatewayClassName: eg, listeners: [{name: https, port: 443, protocol: HTTP
 YAML
 run -f in/secret-user.yaml --objects objs
 assert_eq "$rc" 1 "missing secret exit status"
-echo "$out" | grep -qxF 'AIRoutingPolicy/keyed: spec.providers[0].credentials.secretRef.name: Not found: "openai-secret"' || fail "secret not found error missing: $out"
+echo "$out" | grep -cxF 'AIRoutingPolicy/keyed: spec.providers[0].credentials.secretRef.name: Not found: "openai-secret"' >/dev/null || fail "secret not found error missing: $out"
 cat >objs/secret.yaml <<'YAML'
 apiVersion: v1
 kind: Secret
