@@ -5,7 +5,7 @@
  * client's observer) so tests can see retries. Failures print
  * {"error":{...}} and exit 1; usage errors exit 2.
  *
- *   kubetest [--kubeconfig F] [--qps N] [--burst N] [--timeout-ms N]
+ *   kubetest [--kubeconfig F | --sa-dir D] [--qps N] [--burst N] [--timeout-ms N]
  *            [--max-retries N] [--backoff-ms N] COMMAND ARGS
  *
  *   version | resolve AV KIND | get AV KIND NS NAME
@@ -206,24 +206,35 @@ static int64_t now_ms(void)
     return objsrc_now_ms();
 }
 
+/* N GETs; --pause-ms between them; --tolerate counts failures instead of stopping. */
 static int cmd_gets(kube_client *kc, int argc, char **argv)
 {
     if (argc < 7) {
         return usage();
     }
     long n = atol(argv[2]);
+    const char *pause = flag(argc, argv, 7, "--pause-ms");
+    int tolerate = has_flag(argc, argv, 7, "--tolerate");
     int64_t t0 = now_ms();
-    long ok = 0;
+    long ok = 0, failed = 0;
     kube_error e;
     for (long i = 0; i < n; i++) {
         json_t *obj = NULL;
-        if (kube_get(kc, argv[3], argv[4], argv[5], argv[6], &obj, &e) != 0) {
-            return emit_error(&e);
+        if (kube_get(kc, argv[3], argv[4], ns_arg(argv[5]), argv[6], &obj, &e) != 0) {
+            if (!tolerate) {
+                return emit_error(&e);
+            }
+            failed++;
+        } else {
+            ok++;
         }
         json_decref(obj);
-        ok++;
+        if (pause != NULL) {
+            usleep((useconds_t)atol(pause) * 1000);
+        }
     }
-    return emit(json_pack("{s:i,s:I}", "ok", (int)ok, "elapsed_ms", (json_int_t)(now_ms() - t0)));
+    return emit(json_pack("{s:I,s:I,s:I}", "ok", (json_int_t)ok, "failed", (json_int_t)failed,
+                          "elapsed_ms", (json_int_t)(now_ms() - t0)));
 }
 
 /* ---- watch-count ---- */
@@ -649,11 +660,13 @@ static int run(kube_client *kc, int argc, char **argv)
 int main(int argc, char **argv)
 {
     kube_client_options o = {0};
-    const char *kubeconfig = NULL;
+    const char *kubeconfig = NULL, *sa_dir = NULL;
     int i = 1;
     for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         if (strcmp(argv[i], "--kubeconfig") == 0) {
             kubeconfig = argv[i + 1];
+        } else if (strcmp(argv[i], "--sa-dir") == 0) {
+            sa_dir = argv[i + 1];
         } else if (strcmp(argv[i], "--qps") == 0) {
             o.qps = atof(argv[i + 1]);
         } else if (strcmp(argv[i], "--burst") == 0) {
@@ -678,7 +691,17 @@ int main(int argc, char **argv)
     observed = json_object();
     o.observer = observe;
     char err[512];
-    kube_client *kc = kube_client_new(kubeconfig, NULL, &o, err, sizeof err);
+    kube_client *kc = NULL;
+    if (sa_dir != NULL) {
+        /* in-cluster configuration from a given service-account folder */
+        kube_config cfg;
+        if (kube_config_in_cluster(sa_dir, &cfg, err, sizeof err) == 0) {
+            kc = kube_client_new_config(&cfg, &o, err, sizeof err);
+            kube_config_free(&cfg);
+        }
+    } else {
+        kc = kube_client_new(kubeconfig, NULL, &o, err, sizeof err);
+    }
     int rc;
     if (kc == NULL || observed == NULL) {
         fprintf(stderr, "kubetest: %s\n", kc == NULL ? err : "out of memory");
