@@ -636,7 +636,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         table = self._wants_table()
         initial = []
         error = None
-        if rv_param in ("", "0"):
+        send_initial = q.get("sendInitialEvents") in ("true", "1")
+        if send_initial and (not bookmarks or q.get("resourceVersionMatch") != "NotOlderThan"):
+            raise kstatus.invalid("ListOptions", "meta.k8s.io", "", [
+                ("sendInitialEvents", "FieldValueForbidden", "Forbidden: sendInitialEvents "
+                 "requires setting allowWatchBookmarks=true and "
+                 "resourceVersionMatch=NotOlderThan")])
+        if send_initial:
+            # WatchList: the current state as ADDED events, then a bookmark that marks
+            # the end of the initial events (client-go's streaming list).
+            items, list_rv, _, _ = store.list(res, ns, lreqs, freqs)
+            cursor = list_rv
+            initial = items
+        elif rv_param in ("", "0"):
             items, list_rv, _, _ = store.list(res, ns, lreqs, freqs)
             cursor = list_rv
             initial = items
@@ -667,6 +679,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         for o in initial:
             if not w.send("ADDED", o):
+                return
+        if send_initial:
+            bm = {"kind": res.kind, "apiVersion": res.api_version(version),
+                  "metadata": {"resourceVersion": str(cursor),
+                               "annotations": {"k8s.io/initial-events-end": "true"}}}
+            if not w.send("BOOKMARK", bm, raw=True):
                 return
         start = time.monotonic()
         deadline = start + timeout if timeout > 0 else None
