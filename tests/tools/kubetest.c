@@ -10,7 +10,7 @@
  *
  *   version | resolve AV KIND | get AV KIND NS NAME
  *   list AV KIND NS|- [--selector S] [--field-selector S] [--limit N]
- *   create FILE | update FILE | update-status FILE
+ *   create FILE | create-all FILE (every document) | update FILE | update-status FILE
  *   apply FILE [--manager M] [--force] [--status]
  *   patch AV KIND NS NAME JSON [--status]
  *   delete AV KIND NS NAME [--propagation P]
@@ -110,6 +110,28 @@ static const char *ns_arg(const char *s)
 
 /* ---- simple verbs ---- */
 
+static const char *md_str(const json_t *obj, const char *key);
+
+/* create every document of FILE; prints the created objects' names. */
+static int cmd_create_all(kube_client *kc, const json_t *docs)
+{
+    json_t *names = json_array();
+    size_t i;
+    const json_t *doc;
+    json_array_foreach(docs, i, doc)
+    {
+        json_t *out = NULL;
+        kube_error e;
+        if (kube_create(kc, doc, &out, &e) != 0) {
+            json_decref(names);
+            return emit_error(&e);
+        }
+        json_array_append_new(names, json_string(md_str(out, "name")));
+        json_decref(out);
+    }
+    return emit(json_pack("{s:o}", "created", names));
+}
+
 static int cmd_one_object(kube_client *kc, const char *verb, int argc, char **argv)
 {
     if (argc < 3) {
@@ -117,8 +139,17 @@ static int cmd_one_object(kube_client *kc, const char *verb, int argc, char **ar
     }
     json_t *docs = NULL;
     char err[512];
-    if (yaml_json_load_file(argv[2], &docs, err, sizeof err) != 0 || json_array_size(docs) != 1) {
-        fprintf(stderr, "kubetest: %s\n", docs ? "need exactly one document" : err);
+    if (yaml_json_load_file(argv[2], &docs, err, sizeof err) != 0) {
+        fprintf(stderr, "kubetest: %s\n", err);
+        return 2;
+    }
+    if (strcmp(verb, "create-all") == 0) {
+        int rc = cmd_create_all(kc, docs);
+        json_decref(docs);
+        return rc;
+    }
+    if (json_array_size(docs) != 1) {
+        fprintf(stderr, "kubetest: need exactly one document\n");
         json_decref(docs);
         return 2;
     }
@@ -632,8 +663,9 @@ static int run(kube_client *kc, int argc, char **argv)
     if (strcmp(cmd, "list") == 0) {
         return cmd_list(kc, argc, argv);
     }
-    if (strcmp(cmd, "create") == 0 || strcmp(cmd, "update") == 0 ||
-        strcmp(cmd, "update-status") == 0 || strcmp(cmd, "apply") == 0) {
+    if (strcmp(cmd, "create") == 0 || strcmp(cmd, "create-all") == 0 ||
+        strcmp(cmd, "update") == 0 || strcmp(cmd, "update-status") == 0 ||
+        strcmp(cmd, "apply") == 0) {
         return cmd_one_object(kc, cmd, argc, argv);
     }
     if (strcmp(cmd, "patch") == 0) {
