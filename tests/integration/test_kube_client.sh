@@ -226,6 +226,10 @@ out=$(ktq --qps -1 gets 11 v1 ConfigMap default cm-main)
 fast=$(jf "$out" 'd["elapsed_ms"]')
 [ "$slow" -ge 1800 ] || fail "qps 5: 11 GETs took ${slow} ms, want >= 1800"
 [ "$fast" -lt 1500 ] || fail "no limit: 11 GETs took ${fast} ms"
+# one client shared by 8 threads
+out=$(kt --qps -1 gets-parallel 8 10 v1 ConfigMap default cm-main)
+assert_eq "$(jf "$out" 'd["threads"], d["ok"], d["observed"]')" "(8, 80, {'get 200': 80})" \
+  "8 threads share one client"
 ok "qps limit (${slow} ms limited, ${fast} ms unlimited)"
 
 # --- in-cluster configuration, token re-read when it changes --------------------

@@ -15,6 +15,7 @@
  *   patch AV KIND NS NAME JSON [--status]
  *   delete AV KIND NS NAME [--propagation P]
  *   gets N AV KIND NS NAME            N sequential GETs (QPS tests); prints elapsed_ms
+ *   gets-parallel T N AV KIND NS NAME T threads sharing the client, N GETs each
  *   watch-count AV KIND NS N [--rv RV] [--timeout S]
  *   churn NS N [--names K] [--seed S] [--marker NAME]
  *   reflect AV KIND NS --until-name NAME [--timeout S] [--out FILE] [--verify]
@@ -265,6 +266,57 @@ static int cmd_gets(kube_client *kc, int argc, char **argv)
         }
     }
     return emit(json_pack("{s:I,s:I,s:I}", "ok", (json_int_t)ok, "failed", (json_int_t)failed,
+                          "elapsed_ms", (json_int_t)(now_ms() - t0)));
+}
+
+/* T threads share one client, each doing N GETs: the pool and the bucket under load. */
+typedef struct {
+    kube_client *kc;
+    char **argv;
+    long n;
+    long ok;
+} par_arg;
+
+static void *par_worker(void *p)
+{
+    par_arg *a = p;
+    for (long i = 0; i < a->n; i++) {
+        json_t *obj = NULL;
+        kube_error e;
+        if (kube_get(a->kc, a->argv[4], a->argv[5], ns_arg(a->argv[6]), a->argv[7], &obj, &e) ==
+            0) {
+            a->ok++;
+        }
+        json_decref(obj);
+    }
+    return NULL;
+}
+
+static int cmd_gets_parallel(kube_client *kc, int argc, char **argv)
+{
+    if (argc < 8) {
+        return usage();
+    }
+    long t = atol(argv[2]);
+    if (t < 1 || t > 64) {
+        return usage();
+    }
+    pthread_t th[64];
+    par_arg args[64];
+    long started = 0, ok = 0;
+    int64_t t0 = now_ms();
+    for (long i = 0; i < t; i++) {
+        args[i] = (par_arg){kc, argv, atol(argv[3]), 0};
+        if (pthread_create(&th[i], NULL, par_worker, &args[i]) != 0) {
+            break;
+        }
+        started++;
+    }
+    for (long i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+        ok += args[i].ok;
+    }
+    return emit(json_pack("{s:I,s:I,s:I}", "threads", (json_int_t)started, "ok", (json_int_t)ok,
                           "elapsed_ms", (json_int_t)(now_ms() - t0)));
 }
 
@@ -673,6 +725,9 @@ static int run(kube_client *kc, int argc, char **argv)
     }
     if (strcmp(cmd, "gets") == 0) {
         return cmd_gets(kc, argc, argv);
+    }
+    if (strcmp(cmd, "gets-parallel") == 0) {
+        return cmd_gets_parallel(kc, argc, argv);
     }
     if (strcmp(cmd, "watch-count") == 0) {
         return cmd_watch_count(kc, argc, argv);
