@@ -14,6 +14,7 @@ import time
 import urllib.parse
 
 import faults as faultsmod
+import kprotobuf
 import kselectors
 import kstatus
 import yamlio
@@ -249,7 +250,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "namespace": ns, "name": name, "subresource": sub,
             "fieldManager": self.query.get("fieldManager", ""),
             "userAgent": self.headers.get("User-Agent", ""),
-            "contentType": self.headers.get("Content-Type", "")}
+            "contentType": self.headers.get("Content-Type", ""),
+            "accept": self.headers.get("Accept", "")}
 
     # --- control endpoints --------------------------------------------------
     def _control(self, method, body):
@@ -469,6 +471,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _decode_body(self, body):
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
+        if ctype == "application/vnd.kubernetes.protobuf":
+            try:
+                return kprotobuf.decode(body)
+            except (kprotobuf.ProtoError, UnicodeDecodeError) as e:
+                raise kstatus.unsupported_media_type(ctype, ["application/json",
+                                                             "application/yaml"]) from e
         if ctype not in ("application/json", "application/yaml", "*/*", ""):
             raise kstatus.unsupported_media_type(ctype, ["application/json", "application/yaml"])
         try:
