@@ -28,6 +28,9 @@ class Resource:
         self.generation = generation
         self.builtin = builtin
         self.categories = list(categories)
+        # PUT without metadata.resourceVersion is allowed for most built-ins; not for
+        # Leases (leader election relies on it) and custom resources.
+        self.unconditional_update = builtin and plural != "leases"
         self.printer_columns = printer_columns or {}   # version -> additionalPrinterColumns
         self.schemas = schemas or {}                   # version -> openAPIV3Schema
 

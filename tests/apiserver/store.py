@@ -499,7 +499,7 @@ class Store:
             if old is None:
                 raise kstatus.not_found(res.plural, res.group, name)
             self._check_rv(res, name, old, _meta(obj).get("resourceVersion"),
-                           required=not res.builtin)
+                           required=not res.unconditional_update)
             new = self._merge_update(res, version, old, obj, subresource)
             new["metadata"]["resourceVersion"] = _meta(old).get("resourceVersion")
             new = self._validate(res, version, new)
