@@ -159,6 +159,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _dispatch(self, method):
         self.method = method
         self.entry = None
+        self.warnings = []
         u = urllib.parse.urlsplit(self.path)
         self.url_path = u.path
         self.query = {k: v[-1] for k, v in urllib.parse.parse_qs(u.query,
@@ -218,6 +219,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache, private")
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        for w in getattr(self, "warnings", None) or []:
+            self.send_header("Warning", '299 - "%s"' % w.replace('"', '\\"'))
         # Headers and body in one write (one TLS record, one segment when small).
         self._headers_buffer.append(b"\r\n")
         self.wfile.write(b"".join(self._headers_buffer) + data)
@@ -438,13 +441,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if res.namespaced and not ns:
                 raise kstatus.not_found_path()
             obj = self._decode_body(body)
-            out = store.create(res, version, ns, obj, self._manager(), dry)
+            out = store.create(res, version, ns, obj, self._manager(), dry, self._fv())
             self._send_object(201, res, version, out)
         elif verb == "UPDATE":
             if not name:
                 raise kstatus.method_not_allowed()
             obj = self._decode_body(body)
-            out = store.update(res, version, ns, name, obj, self._manager(), sub, dry)
+            out = store.update(res, version, ns, name, obj, self._manager(), sub, dry,
+                               self._fv())
             self._send_object(200, res, version, out)
         elif verb in ("PATCH", "APPLY"):
             if not name:
@@ -468,6 +472,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                 None))
         else:
             raise kstatus.method_not_allowed()
+
+    def _fv(self):
+        """(fieldValidation mode, warnings list); the default is Warn, as on a real server."""
+        mode = self.query.get("fieldValidation") or "Warn"
+        if mode not in ("Strict", "Warn", "Ignore"):
+            raise kstatus.bad_request('fieldValidation must be one of "Ignore", "Warn", or '
+                                      '"Strict", got "%s"' % mode)
+        self.warnings = []
+        return (mode, self.warnings)
 
     def _decode_body(self, body):
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
@@ -529,7 +542,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise kstatus.bad_request("error decoding YAML: %s" % e) from None
             raise kstatus.bad_request("error decoding patch: %s" % e) from None
         out, created = self.server.store.patch(res, version, ns if res.namespaced else "", name,
-                                               ptype, doc, self._manager(), force, sub, dry)
+                                               ptype, doc, self._manager(), force, sub, dry,
+                                               self._fv())
         self._send_object(201 if created else 200, res, version, out)
 
     # --- output ---------------------------------------------------------------

@@ -73,6 +73,33 @@ def prune(value, node, top=False):
     return value
 
 
+def unknown_fields(value, node, path="", top=True, out=None):
+    """Paths of the fields prune() would drop, as strict decoding reports them."""
+    if out is None:
+        out = []
+    if node is None:
+        return out
+    if isinstance(value, dict):
+        props = node.get("properties")
+        ap = node.get("additionalProperties")
+        keep_all = _preserves(node) and not props or isinstance(ap, dict) or ap is True
+        for k, v in value.items():
+            if top and k in _META_KEEP:
+                continue
+            p = path + "." + k if path else k
+            sub = child(node, k)
+            if sub is not None:
+                unknown_fields(v, sub, p, False, out)
+            elif not (keep_all or _preserves(node)):
+                out.append(p)
+    elif isinstance(value, list):
+        it = items(node)
+        if it is not None:
+            for n, v in enumerate(value):
+                unknown_fields(v, it, "%s[%d]" % (path, n), False, out)
+    return out
+
+
 def default(value, node):
     """Fills in schema defaults (in place) and returns value."""
     if node is None:

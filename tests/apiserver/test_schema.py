@@ -70,6 +70,19 @@ class SchemaTest(unittest.TestCase):
                                        "extra": {"free": {"x": 1}},
                                        "ports": [{"port": 80, "protocol": "TCP"}]})
 
+    def test_field_validation(self):
+        body = self.route("fv", {"target": "a", "typo": 1, "ports": [{"port": 1, "x": 2}]})
+        st, _, doc = self.k.post(self.path + "?fieldValidation=Strict", body)
+        self.assertEqual(st, 400)
+        self.assertEqual(doc["message"], 'Route in version "v1" cannot be handled as a Route: '
+                         'strict decoding error: unknown field "spec.ports[0].x", '
+                         'unknown field "spec.typo"')
+        st, hdrs, doc = self.k.post(self.path, body)
+        self.assertEqual(st, 201)
+        self.assertIn('299 - "unknown field \\"spec.typo\\""', hdrs.get("warning", ""))
+        st, _, _ = self.k.post(self.path + "?fieldValidation=Bogus", body)
+        self.assertEqual(st, 400)
+
     def test_validation_errors(self):
         st, _, doc = self.k.post(self.path, self.route("r2", {
             "target": "Bad_Target_Too_Long", "mode": "Slow", "replicas": 9,
