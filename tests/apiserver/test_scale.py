@@ -36,6 +36,7 @@ class ScaleTest(unittest.TestCase):
                 st, _, doc = kk.apply(path + "/s%04d" % i, widget(i, v), "aigw", force=True)
                 if st not in (200, 201):
                     errors.append((i, st, doc))
+            kk.close()
 
         def round_(v):
             ths = [threading.Thread(target=worker, args=(n * N // 4, (n + 1) * N // 4, v))
