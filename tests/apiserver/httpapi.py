@@ -10,6 +10,7 @@ import http.server
 import json
 import socket
 import ssl
+import sys
 import time
 import urllib.parse
 
@@ -160,6 +161,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.method = method
         self.entry = None
         self.warnings = []
+        self.streaming = False
         u = urllib.parse.urlsplit(self.path)
         self.url_path = u.path
         self.query = {k: v[-1] for k, v in urllib.parse.parse_qs(u.query,
@@ -174,12 +176,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
             self._authenticate()
             self._route(method, body)
-        except ApiError as e:
-            self._send_status_error(e)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, socket.timeout):
             self.close_connection = True
+        except ApiError as e:
+            if self.streaming:
+                self.close_connection = True
+            else:
+                self._send_status_error(e)
         except Exception as e:  # noqa: BLE001 - every failure is answered, never dropped
-            self._send_status_error(kstatus.internal_error("%s: %s" % (type(e).__name__, e)))
+            print("test-apiserver: %s %s: %s: %s" % (method, self.path, type(e).__name__, e),
+                  file=sys.stderr, flush=True)
+            if self.streaming:
+                # A watch stream already started: end it like a dropped connection.
+                self.close_connection = True
+            else:
+                self._send_status_error(kstatus.internal_error("%s: %s" % (type(e).__name__,
+                                                                          e)))
 
     def _read_body(self):
         te = (self.headers.get("Transfer-Encoding") or "").lower()
@@ -691,6 +703,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     store.watch_check(res, cursor)
                 except ApiError as e:
                     error = e
+        self.streaming = True
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
