@@ -47,8 +47,17 @@ class Resource:
 
 def _b(group, version, plural, kind, namespaced, short=(), status=False, generation=False,
        singular=None):
-    return Resource(group, [version], plural, kind, singular or kind.lower(), namespaced,
-                    short, status, generation)
+    r = Resource(group, [version], plural, kind, singular or kind.lower(), namespaced,
+                 short, status, generation)
+    if (group, plural) in _ALL_CATEGORY:
+        r.categories = ["all"]
+    return r
+
+
+# Kinds `kubectl get all` shows (the "all" category).
+_ALL_CATEGORY = {("", "pods"), ("", "services"), ("apps", "deployments"),
+                 ("apps", "statefulsets"), ("apps", "daemonsets"), ("apps", "replicasets"),
+                 ("batch", "jobs"), ("batch", "cronjobs")}
 
 
 BUILTINS = [
