@@ -335,7 +335,7 @@ class Store:
         if sch is not None:
             obj = schema.prune(obj, sch, top=True)
             schema.default(obj, sch)
-        causes = validation.metadata_causes(res, obj)
+        causes = validation.metadata_causes(res, obj) + validation.data_key_causes(res, obj)
         if sch is not None:
             schema.validate(obj, sch, "", causes)
         if res.key == ("apiextensions.k8s.io", "customresourcedefinitions"):
@@ -345,7 +345,11 @@ class Store:
         return obj
 
     def _normalize(self, res, obj):
-        """Type-specific defaulting the real registry does on every write."""
+        """Type-specific decoding checks and defaulting the real registry does on every
+        write."""
+        problem = validation.decode_problem(res, obj)
+        if problem:
+            raise kstatus.bad_request(problem)
         if res.key == ("", "secrets"):
             sd = obj.pop("stringData", None)
             if sd:
