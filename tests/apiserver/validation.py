@@ -85,6 +85,7 @@ def metadata_causes(resource, obj):
                         "'-', '_' or '.', and must start and end with an alphanumeric "
                         "character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for "
                         "validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')" % _q(v)))
+    out.extend(_owner_causes(meta.get("ownerReferences")))
     ann = meta.get("annotations") or {}
     if not isinstance(ann, dict):
         out.append(("metadata.annotations", "FieldValueInvalid", "Invalid value: must be a map"))
@@ -147,4 +148,30 @@ def data_key_causes(resource, obj):
             if not _CONFIG_KEY.match(k) or len(k) > 253:
                 out.append(("%s[%s]" % (field, k), "FieldValueInvalid",
                             "Invalid value: %s: %s" % (_q(k), CONFIG_KEY_MSG)))
+    return out
+
+
+def _owner_causes(refs):
+    if refs is None:
+        return []
+    if not isinstance(refs, list):
+        return [("metadata.ownerReferences", "FieldValueInvalid", "Invalid value: must be a list")]
+    out = []
+    controllers = []
+    for r in refs:
+        if not isinstance(r, dict):
+            out.append(("metadata.ownerReferences", "FieldValueInvalid",
+                        "Invalid value: must be an object"))
+            continue
+        for f, what in (("apiVersion", "version"), ("kind", "kind"), ("name", "name"),
+                        ("uid", "uid")):
+            if not r.get(f):
+                out.append(("metadata.ownerReferences.%s" % f, "FieldValueInvalid",
+                            'Invalid value: "": %s must not be empty' % what))
+        if r.get("controller") is True:
+            controllers.append("%s/%s" % (r.get("kind", ""), r.get("name", "")))
+    if len(controllers) > 1:
+        out.append(("metadata.ownerReferences", "FieldValueInvalid",
+                    "Invalid value: []v1.OwnerReference: Only one reference can have Controller "
+                    "set to true. Found \"true\" in references for %s" % " and ".join(controllers)))
     return out
