@@ -141,6 +141,12 @@ def preload(store, registry, root):
                 store.get(nsres, "", ns)
             except kstatus.ApiError:
                 store.create(nsres, "v1", "", {"metadata": {"name": ns}}, "test-apiserver")
+        meta = d.get("metadata")
+        if isinstance(meta, dict):
+            # Objects saved from a cluster (kubectl get -o yaml) carry server fields.
+            d = dict(d, metadata={k: v for k, v in meta.items()
+                                  if k not in ("resourceVersion", "uid", "creationTimestamp",
+                                               "managedFields", "generation")})
         try:
             store.create(res, version, ns, d, "test-apiserver")
         except kstatus.ApiError as e:

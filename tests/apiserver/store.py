@@ -417,6 +417,10 @@ class Store:
     # --- create ---------------------------------------------------------
     def create(self, res, version, ns, obj, manager, dry_run=False, fv=None):
         self._check_type(res, version, obj, ns=ns)
+        if _meta(obj).get("resourceVersion"):
+            # etcd3's store refuses it with a plain error, which the server answers as 500.
+            raise kstatus.internal_error("resourceVersion should not be set on objects to be "
+                                         "created")
         with self.lock:
             new = self._prepare_create(res, version, ns, obj)
             new = self._validate(res, version, new, fv)

@@ -243,6 +243,14 @@ class CrudTest(unittest.TestCase):
         self.assertEqual(st, 422)
         self.assertEqual(doc["details"]["causes"][0]["field"], "data[a b]")
 
+    def test_create_with_resource_version_fails(self):
+        obj = self.cm("withrv")
+        obj["metadata"]["resourceVersion"] = "5"
+        st, _, doc = self.k.post(CM % self.ns, obj)
+        self.assertEqual(st, 500)
+        self.assertEqual(doc["message"], "Internal error occurred: resourceVersion should not be "
+                         "set on objects to be created")
+
     def test_dry_run_does_not_store(self):
         st, _, doc = self.k.post(CM % self.ns + "?dryRun=All", self.cm("dry"))
         self.assertEqual(st, 201)
