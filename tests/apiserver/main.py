@@ -141,6 +141,12 @@ def preload(store, registry, root):
                 store.get(nsres, "", ns)
             except kstatus.ApiError:
                 store.create(nsres, "v1", "", {"metadata": {"name": ns}}, "test-apiserver")
+        meta = d.get("metadata")
+        if isinstance(meta, dict):
+            # Objects saved from a cluster (kubectl get -o yaml) carry server fields.
+            d = dict(d, metadata={k: v for k, v in meta.items()
+                                  if k not in ("resourceVersion", "uid", "creationTimestamp",
+                                               "managedFields", "generation")})
         try:
             store.create(res, version, ns, d, "test-apiserver")
         except kstatus.ApiError as e:
@@ -178,14 +184,21 @@ def main(argv):
     host, _, port = a.listen.rpartition(":")
     if host not in ("127.0.0.1", "localhost", "::1") or not port.isdigit():
         _die("--listen must be 127.0.0.1:PORT (loopback only)")
+    stop = threading.Event()
+
+    def on_signal(signum, frame):  # pylint: disable=unused-argument
+        stop.set()
+    # Installed before anything is created, so a stop during start-up still cleans up.
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     workdir = tempfile.mkdtemp(prefix="test-apiserver.")
     try:
-        return _run(a, host, int(port), workdir)
+        return _run(a, host, int(port), workdir, stop)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _run(a, host, port, workdir):
+def _run(a, host, port, workdir, stop):
     ca, crt, key = make_certs(workdir)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(crt, key)
@@ -222,12 +235,6 @@ def _run(a, host, port, workdir):
     except OSError as e:
         _die("cannot write %s: %s" % (a.kubeconfig_out, e))
 
-    stop = threading.Event()
-
-    def on_signal(signum, frame):  # pylint: disable=unused-argument
-        stop.set()
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2},
                          name="serve", daemon=True)
     t.start()

@@ -335,7 +335,7 @@ class Store:
         if sch is not None:
             obj = schema.prune(obj, sch, top=True)
             schema.default(obj, sch)
-        causes = validation.metadata_causes(res, obj)
+        causes = validation.metadata_causes(res, obj) + validation.data_key_causes(res, obj)
         if sch is not None:
             schema.validate(obj, sch, "", causes)
         if res.key == ("apiextensions.k8s.io", "customresourcedefinitions"):
@@ -345,7 +345,11 @@ class Store:
         return obj
 
     def _normalize(self, res, obj):
-        """Type-specific defaulting the real registry does on every write."""
+        """Type-specific decoding checks and defaulting the real registry does on every
+        write."""
+        problem = validation.decode_problem(res, obj)
+        if problem:
+            raise kstatus.bad_request(problem)
         if res.key == ("", "secrets"):
             sd = obj.pop("stringData", None)
             if sd:
@@ -413,6 +417,10 @@ class Store:
     # --- create ---------------------------------------------------------
     def create(self, res, version, ns, obj, manager, dry_run=False, fv=None):
         self._check_type(res, version, obj, ns=ns)
+        if _meta(obj).get("resourceVersion"):
+            # etcd3's store refuses it with a plain error, which the server answers as 500.
+            raise kstatus.internal_error("resourceVersion should not be set on objects to be "
+                                         "created")
         with self.lock:
             new = self._prepare_create(res, version, ns, obj)
             new = self._validate(res, version, new, fv)
