@@ -3,6 +3,7 @@
  * the process exit status (0 ok, 1 failure/invalid input, 2 usage or I/O
  * error); this file is the only place that exits.
  */
+#include "policy/validate_cmd.h"
 #include "webhook/serve_cmd.h"
 
 #include <stdio.h>
@@ -30,6 +31,7 @@ static int cmd_version(int argc, char **argv)
 static const command commands[] = {
     {"version", cmd_version, "print the version"},
     {"serve", webhook_cmd_serve, "run the admission webhook (HTTPS) and its metrics port"},
+    {"validate", policy_cmd_validate, "validate AIRoutingPolicy/AIAccessPolicy files offline"},
 };
 
 static void usage(FILE *out)
