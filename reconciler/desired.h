@@ -33,8 +33,8 @@ typedef struct {
 typedef struct {
     const json_t *extra_policies; /* other policies not (yet) in the source, or NULL */
     time_t now;
-    const char *fallback_uid;     /* uid when metadata.uid is absent (render); NULL = required */
-    int64_t deadline_ms;          /* for object source lookups; 0 = none */
+    const char *fallback_uid; /* uid when metadata.uid is absent (render); NULL = required */
+    int64_t deadline_ms;      /* for object source lookups; 0 = none */
 } desired_options;
 
 int desired_build(object_source *src, const json_t *policy, const desired_options *opt,

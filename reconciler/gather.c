@@ -26,7 +26,8 @@ static int get_opt(object_source *src, const char *api, const char *kind, const 
 static int targets_gateway(const json_t *pol, const char *ns, const char *gateway)
 {
     const char *kind = json_string_value(json_object_get(pol, "kind"));
-    const char *pns = json_string_value(json_object_get(json_object_get(pol, "metadata"), "namespace"));
+    const char *pns =
+        json_string_value(json_object_get(json_object_get(pol, "metadata"), "namespace"));
     const json_t *ref = json_object_get(json_object_get(pol, "spec"), "targetRef");
     const char *name = json_string_value(json_object_get(ref, "name"));
     return kind && strcmp(kind, POLICY_KIND_ACCESS_NAME) == 0 && pns && strcmp(pns, ns) == 0 &&
@@ -85,8 +86,8 @@ int gather_routing_inputs(object_source *src, const policy_routing *p, const jso
             return -1;
         }
     }
-    if (get_opt(src, "gateway.networking.k8s.io/v1", "Gateway", ns, p->target_ref.name,
-                deadline_ms, &out->gateway, err, errlen) ||
+    if (get_opt(src, "gateway.networking.k8s.io/v1", "Gateway", ns, p->target_ref.name, deadline_ms,
+                &out->gateway, err, errlen) ||
         (p->target_ref.name &&
          has_access_policy(src, ns, p->target_ref.name, extra_policies, deadline_ms,
                            &out->in.gateway_has_access_policy, err, errlen))) {
@@ -172,15 +173,14 @@ int gather_access_inputs(object_source *src, const policy_access *p, time_t now,
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    if (get_opt(src, "gateway.networking.k8s.io/v1", "Gateway", ns, p->target_ref.name,
-                deadline_ms, &out->gateway, err, errlen) ||
+    if (get_opt(src, "gateway.networking.k8s.io/v1", "Gateway", ns, p->target_ref.name, deadline_ms,
+                &out->gateway, err, errlen) ||
         (p->target_ref.name &&
          find_service(src, ns, p->target_ref.name, deadline_ms, &out->service, err, errlen)) ||
-        get_opt(src, "v1", "ConfigMap", p->bundle.ns, p->bundle.name, deadline_ms,
-                &out->bundle_cm, err, errlen) ||
-        (p->has_server_cert_ref &&
-         get_opt(src, "v1", "Secret", ns, p->server_cert_name, deadline_ms, &out->server_cert,
-                 err, errlen)) ||
+        get_opt(src, "v1", "ConfigMap", p->bundle.ns, p->bundle.name, deadline_ms, &out->bundle_cm,
+                err, errlen) ||
+        (p->has_server_cert_ref && get_opt(src, "v1", "Secret", ns, p->server_cert_name,
+                                           deadline_ms, &out->server_cert, err, errlen)) ||
         get_opt(src, "v1", "Secret", ns, issuer, deadline_ms, &out->issuer, err, errlen) ||
         get_opt(src, "v1", "Secret", ns, server, deadline_ms, &out->server, err, errlen) ||
         get_opt(src, "v1", "Secret", ns, client_ca, deadline_ms, &out->client_ca, err, errlen)) {

@@ -323,7 +323,12 @@ static int build_listeners(const intent_access_input *in, intent_access *a)
             }
         }
     }
-    if (a->n_plain_listeners > 0 &&
+    if (a->n_https_listeners == 0 &&
+        intent_notes_add(&a->notes, "the Gateway has no HTTPS listener (ListenerNotHTTPS): add "
+                                    "one with protocol HTTPS and tls.mode Terminate")) {
+        return -1;
+    }
+    if (a->n_plain_listeners > 0 && a->n_https_listeners > 0 &&
         intent_notes_add(&a->notes, "the Gateway also has non-HTTPS listeners: AI routes do "
                                     "not attach to them")) {
         return -1;

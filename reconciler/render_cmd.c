@@ -222,8 +222,7 @@ static void notes_to_stderr(const char *label, const desired_state *d)
 }
 
 /* Renders every policy; 0, 1 (some invalid) or 2. */
-static int render_all(object_source *src, const json_t *policies, const render_args *a,
-                      FILE *out)
+static int render_all(object_source *src, const json_t *policies, const render_args *a, FILE *out)
 {
     json_t *list_items = json_array();
     char *yaml_text = NULL;
@@ -270,8 +269,8 @@ static int render_all(object_source *src, const json_t *policies, const render_a
         fclose(yaml);
     }
     if (rc == 0 && a->json) {
-        json_t *list = json_pack("{s:s, s:s, s:O}", "apiVersion", "v1", "kind", "List", "items",
-                                 list_items);
+        json_t *list =
+            json_pack("{s:s, s:s, s:O}", "apiVersion", "v1", "kind", "List", "items", list_items);
         char *text = list ? json_dumps(list, JSON_INDENT(2)) : NULL;
         if (text) {
             fprintf(out, "%s\n", text);
