@@ -158,8 +158,11 @@ static char *failover_key(const policy_failover *f)
 
 static int has_trigger(char **t, size_t n, const char *s)
 {
+    if (!t) {
+        return 0;
+    }
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(t[i], s) == 0) {
+        if (t[i] && s && strcmp(t[i], s) == 0) {
             return 1;
         }
     }
