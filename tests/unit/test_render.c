@@ -6,6 +6,8 @@
  */
 #include "common/cert_gen.h"
 #include "policy/policy.h"
+#include "common/object_source.h"
+#include "reconciler/desired.h"
 #include "reconciler/envoy/render.h"
 #include "reconciler/intent.h"
 #include "reconciler/objname.h"
@@ -531,8 +533,68 @@ static void test_access_bundle_states(void)
     access_teardown(&f);
 }
 
+/* ------------------------------------------------------------------ desired */
+
+static void test_desired_status(void)
+{
+    /* Two providers: one whose Secret exists, one whose Secret is missing. */
+    json_t *pol = routing_json(17, 0, "apiKey");
+    json_t *providers = json_object_get(json_object_get(pol, "spec"), "providers");
+    json_array_append_new(providers, json_pack("{s:s, s:s, s:s, s:{s:s, s:{s:s, s:s}}}", "name",
+                                               "other", "endpoint", "https://llm.example.com",
+                                               "schema", "OpenAI", "credentials", "type", "APIKey",
+                                               "secretRef", "name", "gone", "key", "apiKey"));
+    json_t *objs =
+        json_pack("[{s:s, s:s, s:{s:s, s:s}, s:{s:s}}]", "apiVersion", "v1", "kind", "Secret",
+                  "metadata", "name", "s", "namespace", "team-a", "data", "apiKey", "eA==");
+    char err[256];
+    object_source *src = object_source_mem_new(objs, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(src);
+    desired_options opt = {NULL, time(NULL), NULL, 0};
+    desired_state d;
+    field_errors errs;
+    field_errors_init(&errs);
+    int rc = desired_build(src, pol, &opt, &d, &errs, err, sizeof err);
+    if (rc != 0) {
+        for (size_t i = 0; i < errs.len; i++) {
+            char *line = field_error_format(&errs.items[i]);
+            fprintf(stderr, "%s\n", line);
+            free(line);
+        }
+        fprintf(stderr, "err: %s\n", err);
+    }
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL(d.kind, POLICY_KIND_ROUTING);
+    CU_ASSERT_EQUAL(d.gateway_found, 0);
+    CU_ASSERT_EQUAL_FATAL(json_array_size(d.providers), 2);
+    CU_ASSERT(json_is_true(json_object_get(json_array_get(d.providers, 0), "ready")));
+    const json_t *bad = json_array_get(d.providers, 1);
+    CU_ASSERT(json_is_false(json_object_get(bad, "ready")));
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(bad, "reason")),
+                           "CredentialSecretNotFound");
+    CU_ASSERT_EQUAL_FATAL(json_array_size(d.models), 17);
+    CU_ASSERT_STRING_EQUAL(
+        json_string_value(json_object_get(json_array_get(d.models, 16), "route")), "p-2");
+    CU_ASSERT(json_array_size(d.notes) >= 1);
+    desired_free(&d);
+    field_errors_free(&errs);
+
+    /* An invalid policy: 1 and field errors, nothing rendered. */
+    json_object_set_new(json_array_get(providers, 0), "endpoint", json_string("ftp://x"));
+    field_errors_init(&errs);
+    CU_ASSERT_EQUAL(desired_build(src, pol, &opt, &d, &errs, err, sizeof err), 1);
+    CU_ASSERT(errs.len >= 1);
+    CU_ASSERT_PTR_NULL(d.objects);
+    desired_free(&d);
+    field_errors_free(&errs);
+    object_source_free(src);
+    json_decref(objs);
+    json_decref(pol);
+}
+
 UNIT_SUITE(render, UNIT_CASE(test_shorten), UNIT_CASE(test_label_value),
            UNIT_CASE(test_placeholder_uid), UNIT_CASE(test_renewal_decision),
            UNIT_CASE(test_route_split_forty), UNIT_CASE(test_route_split_profiles),
            UNIT_CASE(test_credentials), UNIT_CASE(test_render_routing),
-           UNIT_CASE(test_access_certs), UNIT_CASE(test_access_bundle_states))
+           UNIT_CASE(test_access_certs), UNIT_CASE(test_access_bundle_states),
+           UNIT_CASE(test_desired_status))
