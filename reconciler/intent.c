@@ -377,6 +377,13 @@ int intent_routing_build(const intent_routing_input *in, intent_routing *out, ch
         if (!out->sections) {
             goto oom;
         }
+        size_t n_all =
+            json_array_size(json_object_get(json_object_get(in->gateway, "spec"), "listeners"));
+        if (n_all > out->n_sections && out->n_sections > 0 &&
+            intent_notes_add(&out->notes, "the Gateway also has non-HTTPS listeners: the routes "
+                                          "attach only to its HTTPS listeners")) {
+            goto oom;
+        }
         if (out->n_sections == 0 &&
             intent_notes_add(&out->notes, "the Gateway has an AIAccessPolicy but no HTTPS "
                                           "listener: routes are not attached until one is added")) {

@@ -297,7 +297,10 @@ static int build_listeners(const intent_access_input *in, intent_access *a)
     if (!gw) {
         return 0;
     }
-    if (intent_dup_opt(&a->gateway_class, json_string_value(json_object_get(
+    if (intent_dup_opt(&a->gateway_resource_version,
+                       json_string_value(
+                           json_object_get(json_object_get(gw, "metadata"), "resourceVersion"))) ||
+        intent_dup_opt(&a->gateway_class, json_string_value(json_object_get(
                                               json_object_get(gw, "spec"), "gatewayClassName"))) ||
         intent_gateway_https_listeners(gw, &a->listeners, &a->n_https_listeners)) {
         return -1;
@@ -447,6 +450,7 @@ void intent_access_free(intent_access *a)
     free_strs(a->https_listeners, a->n_https_listeners);
     free_strs(a->plain_listeners, a->n_plain_listeners);
     free(a->gateway_class);
+    free(a->gateway_resource_version);
     intent_listeners_free(a->listeners, a->n_https_listeners);
     free(a->client_ca_pem);
     free(a->bundle_error);

@@ -171,6 +171,13 @@ int envoy_render_gateway_apply(const intent_access *a, json_t **out, char *err, 
                                    "kind", "Gateway", "metadata", "name", a->owner.gateway,
                                    "namespace", a->owner.ns, "spec", spec)
                        : NULL;
+    if (obj && a->gateway_resource_version) {
+        /* Optimistic concurrency: the apply fails (409) if the Gateway changed
+         * since it was read, so a listener removed meanwhile is never
+         * re-created from the copied name/port/protocol. */
+        json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion",
+                            json_string(a->gateway_resource_version));
+    }
     if (!obj || json_array_size(json_object_get(json_object_get(obj, "spec"), "listeners")) !=
                     a->n_https_listeners) {
         json_decref(obj);

@@ -468,6 +468,17 @@ static void test_access_certs(void)
     CU_ASSERT_STRING_EQUAL(b.server_reason, "new issuer");
     intent_access_free(&b);
 
+    /* The Gateway apply configuration carries the live resourceVersion. */
+    json_object_set_new(f.gateway, "metadata", json_pack("{s:s}", "resourceVersion", "42"));
+    CU_ASSERT_EQUAL_FATAL(intent_access_build(&f.in, &b, err, sizeof err), 0);
+    json_t *gw42 = NULL;
+    CU_ASSERT_EQUAL_FATAL(envoy_render_gateway_apply(&b, &gw42, err, sizeof err), 0);
+    CU_ASSERT_STRING_EQUAL(
+        json_string_value(json_object_get(json_object_get(gw42, "metadata"), "resourceVersion")),
+        "42");
+    json_decref(gw42);
+    intent_access_free(&b);
+
     /* Render: every object labelled and owned; Gateway apply names the server Secret. */
     json_t *objs = NULL, *gw = NULL;
     CU_ASSERT_EQUAL_FATAL(envoy_render_access(&a, &objs, err, sizeof err), 0);
