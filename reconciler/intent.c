@@ -369,7 +369,15 @@ int intent_routing_build(const intent_routing_input *in, intent_routing *out, ch
             goto oom;
         }
         out->sections = calloc(n_ls ? n_ls : 1, sizeof *out->sections);
-        for (size_t i = 0; out->sections && i < n_ls; i++) {
+        /* AIGatewayRoute allows 16 parentRefs. */
+        size_t n_keep = n_ls > INTENT_MAX_PARENT_REFS ? INTENT_MAX_PARENT_REFS : n_ls;
+        if (n_ls > n_keep &&
+            intent_notes_add(&out->notes, "the Gateway has more than 16 HTTPS listeners: routes "
+                                          "attach to the first 16")) {
+            intent_listeners_free(ls, n_ls);
+            goto oom;
+        }
+        for (size_t i = 0; out->sections && i < n_keep; i++) {
             out->sections[out->n_sections++] = ls[i].name;
             ls[i].name = NULL;
         }

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #define INTENT_MAX_MODELS_PER_ROUTE POLICY_MAX_MODELS_PER_ROUTE
+#define INTENT_MAX_PARENT_REFS 16 /* AIGatewayRoute spec.parentRefs maxItems */
 
 /* Who owns a generated object: the policy, for labels and ownerReferences. */
 typedef struct {
