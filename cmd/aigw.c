@@ -4,6 +4,7 @@
  * error); this file is the only place that exits.
  */
 #include "policy/validate_cmd.h"
+#include "webhook/serve_cmd.h"
 #include "reconciler/render_cmd.h"
 
 #include <stdio.h>
@@ -30,6 +31,7 @@ static int cmd_version(int argc, char **argv)
 
 static const command commands[] = {
     {"version", cmd_version, "print the version"},
+    {"serve", webhook_cmd_serve, "run the admission webhook (HTTPS) and its metrics port"},
     {"validate", policy_cmd_validate, "validate AIRoutingPolicy/AIAccessPolicy files offline"},
     {"render", reconciler_cmd_render, "print the resources the reconciler would apply"},
 };
