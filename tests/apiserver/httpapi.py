@@ -131,6 +131,9 @@ def _jsonpath(obj, path):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without TCP_NODELAY the body
+    # waits for the client's delayed ACK (40 ms per request on keep-alive).
+    disable_nagle_algorithm = True
     server_version = "test-apiserver"
     sys_version = ""
 
