@@ -28,7 +28,7 @@ static const char helper_conf[] = "agent_address = \"/spiffe-workload-api/spire-
                                   "daemon_mode = true\n"
                                   "health_checks {\n"
                                   "  listener_enabled = true\n"
-                                  "  bind_port = \"17081\"\n"
+                                  "  bind_port = 17081\n"
                                   "  liveness_path = \"/live\"\n"
                                   "  readiness_path = \"/ready\"\n"
                                   "}\n";
