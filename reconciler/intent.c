@@ -72,18 +72,12 @@ static int resolve_secret(intent_provider *p, const policy_credentials *c, const
         snprintf(msg, sizeof msg, "Secret \"%s\" not found", ref->name);
         return set_provider_error(p, "CredentialSecretNotFound", msg);
     }
-    char *b64 = intent_secret_value_b64(secret, key);
-    if (!b64) {
-        if (intent_secret_has_key(secret, key)) {
-            return -1; /* present but could not be copied: allocation failure */
-        }
+    if (!intent_secret_has_key(secret, key)) {
         snprintf(msg, sizeof msg, "Secret \"%s\" has no key \"%s\"", ref->name, key);
         return set_provider_error(p, "CredentialSecretNotFound", msg);
     }
-    if (derive) {
-        p->derived_value_b64 = b64;
-    } else {
-        intent_wipe_free(b64);
+    if (derive && !(p->derived_value_b64 = intent_secret_value_b64(secret, key))) {
+        return -1;
     }
     return 0;
 }

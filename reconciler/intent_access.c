@@ -360,7 +360,9 @@ static int build_bundle(const intent_access_input *in, intent_access *a)
                                                "client CA Secret");
         }
     }
-    return 0;
+    /* Never usable yet: the renderer fails closed (see envoy_render_access). */
+    return intent_notes_add(&a->notes, "no usable trust bundle yet: the client CA Secret holds "
+                                       "only the gateway's own CA, so every client is refused");
 }
 
 int intent_access_build(const intent_access_input *in, intent_access *out, char *err, size_t errlen)

@@ -38,8 +38,9 @@ int envoy_render_routing(const intent_routing *in, json_t **out, char *err, size
 
 /*
  * The objects an AIAccessPolicy wants. The intent's INTENT_CERT_ISSUE pairs
- * must have been filled (intent_access_issue_certs) first. A missing client
- * CA (bundle never usable) leaves out Secret A-mtls-ca only.
+ * must have been filled (intent_access_issue_certs) first. Without a client
+ * CA (the bundle was never usable) A-mtls-ca holds the gateway's own CA, which
+ * refuses every client (fail closed).
  */
 int envoy_render_access(const intent_access *in, json_t **out, char *err, size_t errlen);
 

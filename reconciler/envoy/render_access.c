@@ -117,8 +117,16 @@ int envoy_render_access(const intent_access *a, json_t **out, char *err, size_t 
     }
     json_t *objs = json_array();
     int ok = objs != NULL;
-    if (ok && a->client_ca_pem) {
-        const char *kv[] = {"ca.crt", a->client_ca_pem};
+    /*
+     * Without any usable bundle, A-mtls-ca still exists (a ClientTrafficPolicy
+     * naming a missing Secret is rejected, and the listener would then accept
+     * clients without certificates): it holds the gateway's own CA, which
+     * signs no client certificate and no spiffe:// URI, so every client is
+     * refused until the bundle arrives. Fail closed.
+     */
+    const char *client_ca = a->client_ca_pem ? a->client_ca_pem : agent_ca;
+    if (ok && client_ca) {
+        const char *kv[] = {"ca.crt", client_ca};
         ok = render_append(objs, render_named_secret(a, intent_name_client_ca, "Opaque", kv, 1));
     }
     if (ok && !a->server_cert_ref) {
