@@ -96,6 +96,10 @@ def main(argv):
     vols = {v["name"]: v for v in pod.get("volumes", [])}
     tls_secret = vols.get("tls", {}).get("secret", {}).get("secretName")
     expect(tls_secret is not None, "serve mounts the TLS Secret")
+    file_mode = vols.get("tls", {}).get("secret", {}).get("defaultMode", 0o644)
+    psc = pod.get("securityContext", {})
+    readable = file_mode & 0o004 or (file_mode & 0o040 and psc.get("fsGroup") is not None) or psc.get("runAsUser") == 0
+    expect(bool(readable), "the non-root serve user can read the TLS key (defaultMode %o, fsGroup %s)" % (file_mode, psc.get("fsGroup")))
     cm_name = vols.get("injector-config", {}).get("configMap", {}).get("name")
     cm = one(docs, "ConfigMap", name=cm_name)
     expect("injector.yaml" in cm.get("data", {}), "injector ConfigMap holds injector.yaml")

@@ -89,7 +89,8 @@ json.dump({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "requ
 PY
   fi
   for ep in /validate /mutate-pods; do
-    code=$(post "$ep" "req-$name.json")
+    # The API server appends ?timeout=<webhook timeout>.
+    code=$(post "$ep?timeout=5s" "req-$name.json")
     assert_eq "$code" 200 "$name on $ep: HTTP status"
     grep -qi '^content-type: application/json' reply.headers || fail "$name on $ep: content type"
     python3 check_reply.py "req-$name.json" reply.body "$ep" || fail "$name on $ep: reply fields"

@@ -65,6 +65,8 @@ app.kubernetes.io/component: {{ index . 1 }}
 runAsNonRoot: true
 runAsUser: 65532
 runAsGroup: 65532
+# Secret volume files belong to this group, so the 0440 TLS key is readable.
+fsGroup: 65532
 seccompProfile:
   type: RuntimeDefault
 {{- end }}
