@@ -73,6 +73,11 @@ class Kube:
             doc = raw.decode("utf-8", "replace")
         return r.status, hdrs, doc
 
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
 

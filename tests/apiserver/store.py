@@ -22,6 +22,7 @@ import uuid
 import fieldmanager
 import kstatus
 import patching
+import schema
 import kselectors
 import validation
 from kstatus import ApiError
@@ -317,12 +318,31 @@ class Store:
             raise kstatus.bad_request("the name of the object (%s) does not match the name on "
                                       "the URL (%s)" % (meta["name"], name_in_url))
 
-    def _validate(self, res, obj):
+    def _validate(self, res, version, obj, fv=None):
+        """Prunes and defaults a custom resource by its schema, then validates;
+        returns the object to store or raises 422 Invalid. fv: (fieldValidation
+        mode, list collecting warnings) -- unknown fields fail the write under
+        Strict (400) and are reported as warnings under Warn."""
+        sch = schema.root_for(res, version)
+        if sch is not None and fv is not None and fv[0] in ("Strict", "Warn"):
+            unknown = sorted(schema.unknown_fields(obj, sch))
+            if unknown and fv[0] == "Strict":
+                raise kstatus.bad_request(
+                    "%s in version \"%s\" cannot be handled as a %s: strict decoding error: %s"
+                    % (res.kind, version, res.kind,
+                       ", ".join('unknown field "%s"' % u for u in unknown)))
+            fv[1].extend('unknown field "%s"' % u for u in unknown)
+        if sch is not None:
+            obj = schema.prune(obj, sch, top=True)
+            schema.default(obj, sch)
         causes = validation.metadata_causes(res, obj)
+        if sch is not None:
+            schema.validate(obj, sch, "", causes)
         if res.key == ("apiextensions.k8s.io", "customresourcedefinitions"):
             causes.extend(_crd_causes(obj))
         if causes:
             raise kstatus.invalid(res.kind, res.group, _meta(obj).get("name", ""), causes)
+        return obj
 
     def _normalize(self, res, obj):
         """Type-specific defaulting the real registry does on every write."""
@@ -391,18 +411,19 @@ class Store:
             self.registry.register_crd(new)
 
     # --- create ---------------------------------------------------------
-    def create(self, res, version, ns, obj, manager, dry_run=False):
+    def create(self, res, version, ns, obj, manager, dry_run=False, fv=None):
         self._check_type(res, version, obj, ns=ns)
         with self.lock:
             new = self._prepare_create(res, version, ns, obj)
-            self._validate(res, new)
+            new = self._validate(res, version, new, fv)
             name = new["metadata"]["name"]
             self._require_namespace(res, ns, name)
             key = (ns if res.namespaced else "", name)
             if key in self._bucket(res):
                 raise kstatus.already_exists(res.plural, res.group, name)
             new["metadata"]["managedFields"] = fieldmanager.record_update(
-                None, new, manager, "", new["apiVersion"], new["metadata"]["creationTimestamp"])
+                None, new, manager, "", new["apiVersion"], new["metadata"]["creationTimestamp"],
+                schema.root_for(res, version))
             if not new["metadata"]["managedFields"]:
                 del new["metadata"]["managedFields"]
             if dry_run:
@@ -480,7 +501,8 @@ class Store:
         if str(proposed_rv) != _meta(old).get("resourceVersion"):
             raise kstatus.conflict(res.plural, res.group, name)
 
-    def update(self, res, version, ns, name, obj, manager, subresource="", dry_run=False):
+    def update(self, res, version, ns, name, obj, manager, subresource="", dry_run=False,
+               fv=None):
         self._check_type(res, version, obj, name_in_url=name, ns=ns)
         key = (ns if res.namespaced else "", name)
         with self.lock:
@@ -488,12 +510,12 @@ class Store:
             if old is None:
                 raise kstatus.not_found(res.plural, res.group, name)
             self._check_rv(res, name, old, _meta(obj).get("resourceVersion"),
-                           required=not res.builtin)
+                           required=not res.unconditional_update)
             new = self._merge_update(res, version, old, obj, subresource)
             new["metadata"]["resourceVersion"] = _meta(old).get("resourceVersion")
-            self._validate(res, new)
+            new = self._validate(res, version, new, fv)
             mf = fieldmanager.record_update(old, new, manager, subresource, new["apiVersion"],
-                                            now_rfc3339())
+                                            now_rfc3339(), schema.root_for(res, version))
             self._set_mf(new, mf)
             if self._same(old, new):
                 return old
@@ -517,13 +539,13 @@ class Store:
         return norm(old) == norm(new)
 
     def patch(self, res, version, ns, name, ptype, body, manager, force=False,
-              subresource="", dry_run=False):
+              subresource="", dry_run=False, fv=None):
         key = (ns if res.namespaced else "", name)
         with self.lock:
             old = self._bucket(res).get(key)
             if ptype == "apply":
                 return self._apply(res, version, ns, name, key, old, body, manager, force,
-                                   subresource, dry_run)
+                                   subresource, dry_run, fv)
             if old is None:
                 raise kstatus.not_found(res.plural, res.group, name)
             if ptype == "merge":
@@ -544,16 +566,16 @@ class Store:
             self._check_rv(res, name, old, _meta(proposed).get("resourceVersion"), False)
             new = self._merge_update(res, version, old, proposed, subresource)
             new["metadata"]["resourceVersion"] = _meta(old).get("resourceVersion")
-            self._validate(res, new)
+            new = self._validate(res, version, new, fv)
             mf = fieldmanager.record_update(old, new, manager, subresource, new["apiVersion"],
-                                            now_rfc3339())
+                                            now_rfc3339(), schema.root_for(res, version))
             self._set_mf(new, mf)
             if self._same(old, new):
                 return old, False
             return self._store_update(res, key, old, new, dry_run), False
 
     def _apply(self, res, version, ns, name, key, old, body, manager, force, subresource,
-               dry_run):
+               dry_run, fv=None):
         if not isinstance(body, dict):
             raise kstatus.bad_request("error decoding YAML: the apply configuration is not "
                                       "an object")
@@ -581,10 +603,11 @@ class Store:
                 raise kstatus.not_found(res.plural, res.group, name)
             self._require_namespace(res, ns, name)
             new = self._prepare_create(res, version, ns, applied)
-            self._validate(res, new)
+            new = self._validate(res, version, new, fv)
             merged, mf = fieldmanager.apply(None, fieldmanager.strip_untracked(applied),
-                                            manager, force, "", new["apiVersion"], now, scope)
-            self._set_mf(new, mf)
+                                            manager, force, "", new["apiVersion"], now, scope,
+                                            schema.root_for(res, version))
+            self._set_mf(new, fieldmanager.refinish(mf, new, schema.root_for(res, version)))
             if dry_run:
                 return new, True
             out = self._commit(res.key, key, None, new, "ADDED")
@@ -594,13 +617,14 @@ class Store:
         applied["metadata"].pop("resourceVersion", None)
         try:
             merged, mf = fieldmanager.apply(old, applied, manager, force, subresource,
-                                            res.api_version(version), now, scope)
+                                            res.api_version(version), now, scope,
+                                            schema.root_for(res, version))
         except fieldmanager.ApplyConflict as e:
             raise kstatus.apply_conflict(e.conflicts) from None
         new = self._merge_update(res, version, old, merged, subresource)
         new["metadata"]["resourceVersion"] = _meta(old).get("resourceVersion")
-        self._validate(res, new)
-        self._set_mf(new, mf)
+        new = self._validate(res, version, new, fv)
+        self._set_mf(new, fieldmanager.refinish(mf, new, schema.root_for(res, version)))
         if self._same(old, new):
             return old, False
         return self._store_update(res, key, old, new, dry_run), False

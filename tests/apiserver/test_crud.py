@@ -257,6 +257,23 @@ class CrudTest(unittest.TestCase):
         self.assertEqual(st, 422)
         self.assertIn("must be specified for an update", doc["message"])
 
+    def test_lease_put_requires_resource_version(self):
+        path = "/apis/coordination.k8s.io/v1/namespaces/%s/leases" % self.ns
+        lease = self.k.ok("POST", path, {"metadata": {"name": "leader"},
+                                         "spec": {"holderIdentity": "a",
+                                                  "leaseDurationSeconds": 15}})
+        stale = dict(lease)
+        lease["spec"]["holderIdentity"] = "b"
+        self.k.ok("PUT", path + "/leader", lease)
+        stale["spec"] = {"holderIdentity": "c"}
+        self.assertEqual(self.k.put(path + "/leader", stale)[0], 409)
+        del stale["metadata"]["resourceVersion"]
+        self.assertEqual(self.k.put(path + "/leader", stale)[0], 422)
+        cm = self.k.ok("POST", CM % self.ns, self.cm("uncond"))
+        del cm["metadata"]["resourceVersion"]
+        cm["data"] = {"z": "1"}
+        self.assertEqual(self.k.put(CM % self.ns + "/uncond", cm)[0], 200)
+
     def test_wrong_kind_is_bad_request(self):
         st, _, doc = self.k.post(CM % self.ns, {"apiVersion": "v1", "kind": "Secret",
                                                 "metadata": {"name": "wk"}})

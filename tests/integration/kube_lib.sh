@@ -37,5 +37,11 @@ kt() {
   $AIGW_WRAP "$AIGW_TOOLS/kubetest" --kubeconfig "$KC" "$@"
 }
 
+# ktq ARGS: kubetest without the wrapper, for setup steps that are not under test
+# (valgrind makes every TLS client start cost seconds).
+ktq() {
+  "$AIGW_TOOLS/kubetest" --kubeconfig "$KC" "$@"
+}
+
 # jf JSON EXPR: evaluates python EXPR on the parsed JSON `d`.
 jf() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); r=($2); print(r)" "$1"; }

@@ -31,9 +31,15 @@ assert_eq "$server_version" "v1.33.0" "kubectl version sees the server"
 ok "kubectl version: server $server_version"
 
 ns=fidelity
-printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$ns" | k create -f - >/dev/null \
-  || fail "create namespace"
+# Typed generators send protobuf bodies.
+k create namespace "$ns" >/dev/null || fail "create namespace"
 assert_eq "$(k get namespace "$ns" -o jsonpath='{.status.phase}')" "Active" "namespace phase"
+
+k create configmap generated -n "$ns" --from-literal=a=b >/dev/null || fail "create configmap (protobuf)"
+assert_eq "$(k get configmap generated -n "$ns" -o jsonpath='{.data.a}')" "b" "generated configmap"
+k create secret generic generated -n "$ns" --from-literal=k=v >/dev/null || fail "create secret (protobuf)"
+assert_eq "$(k get secret generated -n "$ns" -o jsonpath='{.type} {.data.k}')" "Opaque dg==" "generated secret"
+ok "typed generators (protobuf bodies): create namespace, configmap, secret"
 
 # --- the CRD --------------------------------------------------------------
 crd=$AIGW_ROOT/charts/aigw/crds/aigateway.kagenti.dev_airoutingpolicies.yaml

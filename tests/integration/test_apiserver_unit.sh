@@ -15,6 +15,7 @@ for _ in $(seq 1 100); do [ -s "$kc" ] && break; sleep 0.1; done
 ok "test-apiserver up: $(cat "$TMP/apiserver.out")"
 
 cd "$AIGW_ROOT/tests/apiserver"
+export PYTHONDONTWRITEBYTECODE=1
 if ! TEST_APISERVER_KUBECONFIG=$kc timeout 300 python3 -m unittest discover -s . \
     -p 'test_*.py' -v >"$TMP/unittest.log" 2>&1; then
   tail -n 80 "$TMP/unittest.log" >&2

@@ -10,11 +10,12 @@
  *
  *   version | resolve AV KIND | get AV KIND NS NAME
  *   list AV KIND NS|- [--selector S] [--field-selector S] [--limit N]
- *   create FILE | update FILE | update-status FILE
+ *   create FILE | create-all FILE (every document) | update FILE | update-status FILE
  *   apply FILE [--manager M] [--force] [--status]
  *   patch AV KIND NS NAME JSON [--status]
  *   delete AV KIND NS NAME [--propagation P]
  *   gets N AV KIND NS NAME            N sequential GETs (QPS tests); prints elapsed_ms
+ *   gets-parallel T N AV KIND NS NAME T threads sharing the client, N GETs each
  *   watch-count AV KIND NS N [--rv RV] [--timeout S]
  *   churn NS N [--names K] [--seed S] [--marker NAME]
  *   reflect AV KIND NS --until-name NAME [--timeout S] [--out FILE] [--verify]
@@ -110,6 +111,28 @@ static const char *ns_arg(const char *s)
 
 /* ---- simple verbs ---- */
 
+static const char *md_str(const json_t *obj, const char *key);
+
+/* create every document of FILE; prints the created objects' names. */
+static int cmd_create_all(kube_client *kc, const json_t *docs)
+{
+    json_t *names = json_array();
+    size_t i;
+    const json_t *doc;
+    json_array_foreach(docs, i, doc)
+    {
+        json_t *out = NULL;
+        kube_error e;
+        if (kube_create(kc, doc, &out, &e) != 0) {
+            json_decref(names);
+            return emit_error(&e);
+        }
+        json_array_append_new(names, json_string(md_str(out, "name")));
+        json_decref(out);
+    }
+    return emit(json_pack("{s:o}", "created", names));
+}
+
 static int cmd_one_object(kube_client *kc, const char *verb, int argc, char **argv)
 {
     if (argc < 3) {
@@ -117,8 +140,17 @@ static int cmd_one_object(kube_client *kc, const char *verb, int argc, char **ar
     }
     json_t *docs = NULL;
     char err[512];
-    if (yaml_json_load_file(argv[2], &docs, err, sizeof err) != 0 || json_array_size(docs) != 1) {
-        fprintf(stderr, "kubetest: %s\n", docs ? "need exactly one document" : err);
+    if (yaml_json_load_file(argv[2], &docs, err, sizeof err) != 0) {
+        fprintf(stderr, "kubetest: %s\n", err);
+        return 2;
+    }
+    if (strcmp(verb, "create-all") == 0) {
+        int rc = cmd_create_all(kc, docs);
+        json_decref(docs);
+        return rc;
+    }
+    if (json_array_size(docs) != 1) {
+        fprintf(stderr, "kubetest: need exactly one document\n");
         json_decref(docs);
         return 2;
     }
@@ -234,6 +266,57 @@ static int cmd_gets(kube_client *kc, int argc, char **argv)
         }
     }
     return emit(json_pack("{s:I,s:I,s:I}", "ok", (json_int_t)ok, "failed", (json_int_t)failed,
+                          "elapsed_ms", (json_int_t)(now_ms() - t0)));
+}
+
+/* T threads share one client, each doing N GETs: the pool and the bucket under load. */
+typedef struct {
+    kube_client *kc;
+    char **argv;
+    long n;
+    long ok;
+} par_arg;
+
+static void *par_worker(void *p)
+{
+    par_arg *a = p;
+    for (long i = 0; i < a->n; i++) {
+        json_t *obj = NULL;
+        kube_error e;
+        if (kube_get(a->kc, a->argv[4], a->argv[5], ns_arg(a->argv[6]), a->argv[7], &obj, &e) ==
+            0) {
+            a->ok++;
+        }
+        json_decref(obj);
+    }
+    return NULL;
+}
+
+static int cmd_gets_parallel(kube_client *kc, int argc, char **argv)
+{
+    if (argc < 8) {
+        return usage();
+    }
+    long t = atol(argv[2]);
+    if (t < 1 || t > 64) {
+        return usage();
+    }
+    pthread_t th[64];
+    par_arg args[64];
+    long started = 0, ok = 0;
+    int64_t t0 = now_ms();
+    for (long i = 0; i < t; i++) {
+        args[i] = (par_arg){kc, argv, atol(argv[3]), 0};
+        if (pthread_create(&th[i], NULL, par_worker, &args[i]) != 0) {
+            break;
+        }
+        started++;
+    }
+    for (long i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+        ok += args[i].ok;
+    }
+    return emit(json_pack("{s:I,s:I,s:I}", "threads", (json_int_t)started, "ok", (json_int_t)ok,
                           "elapsed_ms", (json_int_t)(now_ms() - t0)));
 }
 
@@ -632,8 +715,9 @@ static int run(kube_client *kc, int argc, char **argv)
     if (strcmp(cmd, "list") == 0) {
         return cmd_list(kc, argc, argv);
     }
-    if (strcmp(cmd, "create") == 0 || strcmp(cmd, "update") == 0 ||
-        strcmp(cmd, "update-status") == 0 || strcmp(cmd, "apply") == 0) {
+    if (strcmp(cmd, "create") == 0 || strcmp(cmd, "create-all") == 0 ||
+        strcmp(cmd, "update") == 0 || strcmp(cmd, "update-status") == 0 ||
+        strcmp(cmd, "apply") == 0) {
         return cmd_one_object(kc, cmd, argc, argv);
     }
     if (strcmp(cmd, "patch") == 0) {
@@ -641,6 +725,9 @@ static int run(kube_client *kc, int argc, char **argv)
     }
     if (strcmp(cmd, "gets") == 0) {
         return cmd_gets(kc, argc, argv);
+    }
+    if (strcmp(cmd, "gets-parallel") == 0) {
+        return cmd_gets_parallel(kc, argc, argv);
     }
     if (strcmp(cmd, "watch-count") == 0) {
         return cmd_watch_count(kc, argc, argv);
