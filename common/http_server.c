@@ -4,29 +4,23 @@
  * Threads: libmicrohttpd's pool (epoll, one thread per core) serves the
  * connections; one acceptor thread owns the listening socket and hands
  * connections over with MHD_add_connection() (after peeking at the first byte
- * on a TLS port, so plain HTTP gets a readable 400 instead of a TLS alert);
- * with TLS files, one reloader thread polls them.
+ * on a TLS port, so plain HTTP gets a readable 400 instead of a TLS alert).
  *
- * TLS credentials live in a slot (an atomic pointer) that the GnuTLS
- * certificate callback reads at each handshake. A reload swaps the pointer
- * and retires the old credentials; they are freed only after RETIRE_GRACE_S,
- * long after any handshake that picked them up has used them (GnuTLS uses the
- * certificate and key while handling the ClientHello, in the same call), so a
- * reload never disturbs a connection.
+ * TLS credentials and their reload live in common/tls_store; the GnuTLS
+ * certificate callback selects from the server's store at each handshake.
  */
 #include "common/http_server.h"
 
 #include "common/log.h"
+#include "common/tls_store.h"
 
 #include <microhttpd.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -40,15 +34,11 @@
 #include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_MAX_BODY ((size_t)7 * 1024 * 1024)
-#define MAX_PENDING 512         /* accepted TLS-port connections not yet classified */
-#define MAX_CHAIN 8             /* certificates in the served chain */
-#define RETIRE_GRACE_S 120      /* retired credentials are freed after this long */
-#define MAX_CERT_FILE (1 << 20) /* cert and key files larger than this are refused */
+#define MAX_PENDING 512 /* accepted TLS-port connections not yet classified */
 #define MAX_TLS_SERVERS 8
 
 /* TLS 1.2 and 1.3 only, AEAD ciphers only. */
@@ -60,24 +50,6 @@ static const char plain_to_tls_reply[] =
     "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
     "Connection: close\r\nContent-Length: 48\r\n\r\n"
     "Client sent an HTTP request to an HTTPS server.\n";
-
-typedef struct tls_creds {
-    gnutls_pcert_st pcerts[MAX_CHAIN];
-    unsigned n_pcerts;
-    gnutls_privkey_t key;
-    char serial[80];
-    time_t retired_at;
-    struct tls_creds *next; /* retired list */
-} tls_creds;
-
-/* What identifies a version of the cert and key files. */
-typedef struct {
-    dev_t dev[2];
-    ino_t ino[2];
-    off_t size[2];
-    struct timespec mtime[2];
-    int ok;
-} file_sig;
 
 typedef struct {
     int fd;
@@ -93,7 +65,7 @@ struct http_server {
     struct MHD_Daemon *daemon;
     int listen_fd;
     int port;
-    int wake_fd; /* eventfd: stop the acceptor and reloader */
+    int wake_fd; /* eventfd: stop the acceptor */
     atomic_int stopping;
     atomic_int draining;
     atomic_uint in_flight;
@@ -103,11 +75,7 @@ struct http_server {
     pending_conn *pending;
     size_t n_pending;
 
-    _Atomic(tls_creds *) creds;
-    tls_creds *retired;
-    pthread_t reloader;
-    int reloader_started;
-    file_sig loaded_sig, seen_sig, failed_sig;
+    tls_store *tls;
 };
 
 /* Per request: which route, the body so far, when it started. */
@@ -207,312 +175,7 @@ static int cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_
     (void)pk_algos;
     (void)pk_algos_length;
     http_server *srv = tls_server_for(session);
-    tls_creds *c = srv != NULL ? atomic_load_explicit(&srv->creds, memory_order_acquire) : NULL;
-    if (c == NULL) {
-        return -1;
-    }
-    *pcert = c->pcerts;
-    *pcert_length = c->n_pcerts;
-    *privkey = c->key;
-    return 0;
-}
-
-/* ---- TLS credentials ----------------------------------------------------------------------- */
-
-static void creds_free(tls_creds *c)
-{
-    if (c == NULL) {
-        return;
-    }
-    for (unsigned i = 0; i < c->n_pcerts; i++) {
-        gnutls_pcert_deinit(&c->pcerts[i]);
-    }
-    if (c->key != NULL) {
-        gnutls_privkey_deinit(c->key);
-    }
-    free(c);
-}
-
-/* The serial as uppercase hex without leading zero bytes (as `openssl x509 -serial`). */
-static void serial_hex(gnutls_x509_crt_t crt, char *out, size_t outlen)
-{
-    unsigned char raw[64];
-    size_t len = sizeof raw;
-    out[0] = '\0';
-    if (gnutls_x509_crt_get_serial(crt, raw, &len) < 0) {
-        return;
-    }
-    size_t i = 0;
-    while (i + 1 < len && raw[i] == 0) {
-        i++;
-    }
-    size_t o = 0;
-    for (; i < len && o + 3 <= outlen; i++) {
-        o += (size_t)snprintf(out + o, outlen - o, "%02X", raw[i]);
-    }
-}
-
-/* 1 when the private key's public half is the certificate's public key. */
-static int key_matches(gnutls_pcert_st *pcert, gnutls_privkey_t key)
-{
-    gnutls_pubkey_t pub = NULL;
-    gnutls_datum_t a = {NULL, 0}, b = {NULL, 0};
-    int match = 0;
-    if (gnutls_pubkey_init(&pub) >= 0 && gnutls_pubkey_import_privkey(pub, key, 0, 0) >= 0 &&
-        gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &a) >= 0 &&
-        gnutls_pubkey_export2(pcert->pubkey, GNUTLS_X509_FMT_DER, &b) >= 0) {
-        match = a.size == b.size && memcmp(a.data, b.data, a.size) == 0;
-    }
-    gnutls_free(a.data);
-    gnutls_free(b.data);
-    if (pub != NULL) {
-        gnutls_pubkey_deinit(pub);
-    }
-    return match;
-}
-
-/* Serial and validity of the leaf; -1 when it does not parse. */
-static int leaf_info(const gnutls_pcert_st *pcert, char *serial, size_t serial_len,
-                     time_t *not_before, time_t *not_after)
-{
-    gnutls_x509_crt_t crt = NULL;
-    if (gnutls_x509_crt_init(&crt) < 0) {
-        return -1;
-    }
-    int rc = -1;
-    if (gnutls_x509_crt_import(crt, &pcert->cert, GNUTLS_X509_FMT_DER) >= 0) {
-        serial_hex(crt, serial, serial_len);
-        *not_before = gnutls_x509_crt_get_activation_time(crt);
-        *not_after = gnutls_x509_crt_get_expiration_time(crt);
-        rc = 0;
-    }
-    gnutls_x509_crt_deinit(crt);
-    return rc;
-}
-
-/*
- * Builds credentials from PEM text: the chain, the key, and checks that the
- * key belongs to the first certificate. `reload` also refuses a certificate
- * that is not valid now (keeping the old one is better). GnuTLS only, so a
- * production server never pulls OpenSSL's code into memory.
- */
-static tls_creds *creds_from_pem(const char *cert_pem, const char *key_pem, int reload, char *err,
-                                 size_t errlen)
-{
-    tls_creds *c = calloc(1, sizeof *c);
-    if (c == NULL) {
-        set_err(err, errlen, "out of memory");
-        return NULL;
-    }
-    gnutls_datum_t cd = {(unsigned char *)(uintptr_t)cert_pem, (unsigned)strlen(cert_pem)};
-    unsigned n = MAX_CHAIN;
-    int rc = gnutls_pcert_list_import_x509_raw(c->pcerts, &n, &cd, GNUTLS_X509_FMT_PEM, 0);
-    if (rc < 0 || n == 0) {
-        free(c);
-        set_err(err, errlen, "certificate: %s", rc < 0 ? gnutls_strerror(rc) : "none found");
-        return NULL;
-    }
-    c->n_pcerts = n;
-    gnutls_datum_t kd = {(unsigned char *)(uintptr_t)key_pem, (unsigned)strlen(key_pem)};
-    rc = gnutls_privkey_init(&c->key);
-    if (rc >= 0) {
-        rc = gnutls_privkey_import_x509_raw(c->key, &kd, GNUTLS_X509_FMT_PEM, NULL, 0);
-    }
-    if (rc < 0) {
-        creds_free(c);
-        set_err(err, errlen, "private key: %s", gnutls_strerror(rc));
-        return NULL;
-    }
-    time_t not_before = 0, not_after = 0;
-    if (leaf_info(&c->pcerts[0], c->serial, sizeof c->serial, &not_before, &not_after) != 0) {
-        creds_free(c);
-        set_err(err, errlen, "certificate does not parse");
-        return NULL;
-    }
-    if (!key_matches(&c->pcerts[0], c->key)) {
-        set_err(err, errlen, "private key does not match the certificate (serial %s)", c->serial);
-        creds_free(c);
-        return NULL;
-    }
-    time_t now = time(NULL);
-    if (now < not_before || now > not_after) {
-        if (reload) {
-            set_err(err, errlen, "certificate (serial %s) is not valid now", c->serial);
-            creds_free(c);
-            return NULL;
-        }
-        log_warn("TLS certificate is not valid now", "serial", c->serial, (char *)NULL);
-    }
-    return c;
-}
-
-/* Reads a whole (small) file. Caller frees (and cleanses, for keys). */
-static char *read_small_file(const char *path, char *err, size_t errlen)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 8192, len = 0;
-    char *buf = malloc(cap);
-    while (buf != NULL) {
-        if (len + 1 == cap) {
-            char *nb = cap < MAX_CERT_FILE ? realloc(buf, cap * 2) : NULL;
-            if (nb == NULL) {
-                free(buf);
-                buf = NULL;
-                set_err(err, errlen, "%s: too large or out of memory", path);
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, buf + len, cap - len - 1);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r < 0) {
-            set_err(err, errlen, "%s: %s", path, strerror(errno));
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        if (r == 0) {
-            buf[len] = '\0';
-            break;
-        }
-        len += (size_t)r;
-    }
-    if (buf == NULL && (err == NULL || err[0] == '\0')) {
-        set_err(err, errlen, "%s: out of memory", path);
-    }
-    close(fd);
-    return buf;
-}
-
-static void cleanse_free(char *s)
-{
-    if (s != NULL) {
-        volatile char *p = s;
-        while (*p != '\0') {
-            *p++ = '\0';
-        }
-        free(s);
-    }
-}
-
-static tls_creds *creds_from_files(const http_server *srv, int reload, char *err, size_t errlen)
-{
-    char *cert = read_small_file(srv->cfg.cert_file, err, errlen);
-    if (cert == NULL) {
-        return NULL;
-    }
-    char *key = read_small_file(srv->cfg.key_file, err, errlen);
-    tls_creds *c = NULL;
-    if (key != NULL) {
-        char why[300] = "";
-        c = creds_from_pem(cert, key, reload, why, sizeof why);
-        if (c == NULL) {
-            set_err(err, errlen, "%s", why);
-        }
-    }
-    cleanse_free(key);
-    free(cert);
-    return c;
-}
-
-static file_sig files_stat(const http_server *srv)
-{
-    file_sig sig;
-    memset(&sig, 0, sizeof sig);
-    const char *paths[2] = {srv->cfg.cert_file, srv->cfg.key_file};
-    sig.ok = 1;
-    for (int i = 0; i < 2; i++) {
-        struct stat st;
-        if (stat(paths[i], &st) != 0) {
-            sig.ok = 0;
-            continue;
-        }
-        sig.dev[i] = st.st_dev;
-        sig.ino[i] = st.st_ino;
-        sig.size[i] = st.st_size;
-        sig.mtime[i] = st.st_mtim;
-    }
-    return sig;
-}
-
-static int sig_equal(const file_sig *a, const file_sig *b)
-{
-    for (int i = 0; i < 2; i++) {
-        if (a->dev[i] != b->dev[i] || a->ino[i] != b->ino[i] || a->size[i] != b->size[i] ||
-            a->mtime[i].tv_sec != b->mtime[i].tv_sec ||
-            a->mtime[i].tv_nsec != b->mtime[i].tv_nsec) {
-            return 0;
-        }
-    }
-    return a->ok == b->ok;
-}
-
-/* Frees retired credentials older than the grace period (all of them when `all`). */
-static void reap_retired(http_server *srv, int all)
-{
-    time_t now = time(NULL);
-    tls_creds **pp = &srv->retired;
-    while (*pp != NULL) {
-        tls_creds *c = *pp;
-        if (all || now - c->retired_at >= RETIRE_GRACE_S) {
-            *pp = c->next;
-            creds_free(c);
-        } else {
-            pp = &c->next;
-        }
-    }
-}
-
-static void reload_check(http_server *srv)
-{
-    file_sig sig = files_stat(srv);
-    int stable = sig_equal(&sig, &srv->seen_sig);
-    srv->seen_sig = sig;
-    /* Load a change only once it has stayed the same for one interval (both files written). */
-    if (!stable || !sig.ok || sig_equal(&sig, &srv->loaded_sig) ||
-        sig_equal(&sig, &srv->failed_sig)) {
-        return;
-    }
-    char err[400] = "";
-    tls_creds *c = creds_from_files(srv, 1, err, sizeof err);
-    if (c == NULL) {
-        srv->failed_sig = sig; /* log once per version of the files */
-        log_error("TLS pair not reloaded; keeping the current one", "server", srv->name, "error",
-                  err, "cert", srv->cfg.cert_file, "key", srv->cfg.key_file, (char *)NULL);
-        return;
-    }
-    tls_creds *old = atomic_exchange_explicit(&srv->creds, c, memory_order_acq_rel);
-    srv->loaded_sig = sig;
-    if (old != NULL) {
-        old->retired_at = time(NULL);
-        old->next = srv->retired;
-        srv->retired = old;
-    }
-    log_info("TLS pair reloaded", "server", srv->name, "serial", c->serial, "previous_serial",
-             old != NULL ? old->serial : NULL, (char *)NULL);
-}
-
-static void *reloader_main(void *arg)
-{
-    http_server *srv = arg;
-    unsigned interval = srv->cfg.reload_interval_ms ? srv->cfg.reload_interval_ms : 2000;
-    struct pollfd pfd = {srv->wake_fd, POLLIN, 0};
-    while (!atomic_load(&srv->stopping)) {
-        int r = poll(&pfd, 1, (int)interval);
-        if (r > 0 || atomic_load(&srv->stopping)) {
-            break;
-        }
-        reload_check(srv);
-        reap_retired(srv, 0);
-    }
-    return NULL;
+    return srv != NULL ? tls_store_select(srv->tls, pcert, pcert_length, privkey) : -1;
 }
 
 /* ---- listening and accepting --------------------------------------------------------------- */
@@ -1073,32 +736,16 @@ static int start_daemon(http_server *srv, char *err, size_t errlen)
     return 0;
 }
 
-static int load_initial_creds(http_server *srv, const http_server_config *cfg, char *err,
-                              size_t errlen)
+static int open_tls(http_server *srv, const http_server_config *cfg, char *err, size_t errlen)
 {
-    char why[400] = "";
-    tls_creds *c;
-    if (srv->cfg.cert_file != NULL) {
-        if (srv->cfg.key_file == NULL) {
-            set_err(err, errlen, "a TLS key file is required with the certificate file");
-            return -1;
-        }
-        srv->loaded_sig = files_stat(srv);
-        srv->seen_sig = srv->loaded_sig;
-        c = creds_from_files(srv, 0, why, sizeof why);
-    } else if (cfg->cert_pem != NULL && cfg->key_pem != NULL) {
-        c = creds_from_pem(cfg->cert_pem, cfg->key_pem, 0, why, sizeof why);
+    if (cfg->cert_file != NULL) {
+        unsigned interval = cfg->reload_interval_ms ? cfg->reload_interval_ms : 2000;
+        srv->tls =
+            tls_store_open_files(srv->name, cfg->cert_file, cfg->key_file, interval, err, errlen);
     } else {
-        set_err(err, errlen, "TLS needs a certificate and key");
-        return -1;
+        srv->tls = tls_store_open_pem(srv->name, cfg->cert_pem, cfg->key_pem, err, errlen);
     }
-    if (c == NULL) {
-        set_err(err, errlen, "TLS pair: %s", why);
-        return -1;
-    }
-    atomic_store(&srv->creds, c);
-    log_info("TLS pair loaded", "server", srv->name, "serial", c->serial, (char *)NULL);
-    return 0;
+    return srv->tls != NULL ? 0 : -1;
 }
 
 http_server *http_server_start(const http_server_config *cfg, char *err, size_t errlen)
@@ -1121,7 +768,7 @@ http_server *http_server_start(const http_server_config *cfg, char *err, size_t 
         http_server_stop(srv);
         return NULL;
     }
-    if (cfg->tls && load_initial_creds(srv, cfg, err, errlen) != 0) {
+    if (cfg->tls && open_tls(srv, cfg, err, errlen) != 0) {
         http_server_stop(srv);
         return NULL;
     }
@@ -1141,14 +788,6 @@ http_server *http_server_start(const http_server_config *cfg, char *err, size_t 
         return NULL;
     }
     srv->acceptor_started = 1;
-    if (cfg->tls && cfg->cert_file != NULL) {
-        if (pthread_create(&srv->reloader, NULL, reloader_main, srv) != 0) {
-            set_err(err, errlen, "cannot start the certificate reload thread");
-            http_server_stop(srv);
-            return NULL;
-        }
-        srv->reloader_started = 1;
-    }
     return srv;
 }
 
@@ -1180,9 +819,6 @@ void http_server_stop(http_server *srv)
         close(srv->listen_fd); /* stop accepting: new connections are refused */
         srv->listen_fd = -1;
     }
-    if (srv->reloader_started) {
-        pthread_join(srv->reloader, NULL);
-    }
     if (srv->daemon != NULL) {
         unsigned drain = srv->cfg.drain_timeout_s ? srv->cfg.drain_timeout_s : 20;
         int64_t deadline = now_ms() + (int64_t)drain * 1000;
@@ -1197,8 +833,7 @@ void http_server_stop(http_server *srv)
         MHD_stop_daemon(srv->daemon);
     }
     tls_unregister(srv);
-    creds_free(atomic_load(&srv->creds));
-    reap_retired(srv, 1);
+    tls_store_close(srv->tls);
     if (srv->wake_fd >= 0) {
         close(srv->wake_fd);
     }

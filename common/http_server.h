@@ -3,7 +3,7 @@
  * endpoints. It owns the parts every endpoint needs and nothing of what they
  * mean:
  *
- *   - TLS 1.2+ only, with the certificate pair read from files and reloaded
+ *   - TLS 1.2+ only (credentials in common/tls_store), the pair read from files and reloaded
  *     when they change (checked every reload_interval_ms; a changed pair is
  *     loaded once it has been stable for one interval), without restart and
  *     without failing requests in flight. A pair that does not load, whose key
