@@ -101,7 +101,7 @@ podAntiAffinity:
             {{- include "aigw.selector" . | nindent 12 }}
 {{- end }}
 
-{{/* Environment every aigw container gets. */}}
+{{/* Environment every aigw container gets (the reconciler's leader identity uses POD_NAME). */}}
 {{- define "aigw.env" -}}
 - name: POD_NAME
   valueFrom:
@@ -111,6 +111,4 @@ podAntiAffinity:
   valueFrom:
     fieldRef:
       fieldPath: metadata.namespace
-- name: AIGW_LOG_LEVEL
-  value: {{ .Values.logLevel | quote }}
 {{- end }}
