@@ -5,6 +5,7 @@
  */
 #include "policy/validate_cmd.h"
 #include "webhook/serve_cmd.h"
+#include "reconciler/render_cmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ static const command commands[] = {
     {"version", cmd_version, "print the version"},
     {"serve", webhook_cmd_serve, "run the admission webhook (HTTPS) and its metrics port"},
     {"validate", policy_cmd_validate, "validate AIRoutingPolicy/AIAccessPolicy files offline"},
+    {"render", reconciler_cmd_render, "print the resources the reconciler would apply"},
 };
 
 static void usage(FILE *out)
