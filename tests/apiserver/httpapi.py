@@ -417,8 +417,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _resource(self, method, body, res, version, ns, name, sub, watch_path):
         verb = self._verb(method, name, watch_path)
-        if watch_path and name:
-            # /watch/.../name is a watch of one object.
+        if verb == "WATCH" and name:
+            # /watch/.../name (or ...?watch=1 on a named path) watches one object.
             self.query["fieldSelector"] = ",".join(
                 x for x in (self.query.get("fieldSelector"), "metadata.name=" + name) if x)
             name = ""
