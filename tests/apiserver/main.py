@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 
+import admission
 import faults as faultsmod
 import httpapi
 import kstatus
@@ -174,6 +175,9 @@ def parse_args(argv):
     p.add_argument("--conflict-rate", type=float, default=0)
     p.add_argument("--watch-drop-after", type=int, default=0)
     p.add_argument("--expire-next-resumes", type=int, default=0)
+    p.add_argument("--webhook-service", action="append", default=[],
+                   metavar="NAMESPACE/NAME=HOST:PORT",
+                   help="where admission webhooks with clientConfig.service are called")
     return p.parse_args(argv)
 
 
@@ -220,9 +224,17 @@ def _run(a, host, port, workdir, stop):
         store.create(nsres, "v1", "", {"metadata": {"name": ns}}, "test-apiserver")
     loaded = preload(store, registry, a.objects) if a.objects else 0
     cfg = httpapi.Config(token, a.git_version, a.bookmark_interval, "")
+    services = {}
+    for spec in a.webhook_service:
+        key, _, addr = spec.partition("=")
+        h, _, p = addr.rpartition(":")
+        if "/" not in key or not h or not p.isdigit():
+            _die("--webhook-service wants NAMESPACE/NAME=HOST:PORT, got %r" % spec)
+        services[key] = (h, int(p))
+    adm = admission.Admission(store, services)
     try:
         srv = httpapi.ApiServer(("127.0.0.1" if host == "localhost" else host, port), ctx,
-                                store, registry, flt, cfg)
+                                store, registry, flt, cfg, adm)
     except OSError as e:
         _die("cannot listen on %s: %s" % (a.listen, e))
     real_port = srv.server_address[1]

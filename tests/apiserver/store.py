@@ -35,6 +35,10 @@ def now_rfc3339():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class Retry(Exception):
+    """The object changed between a dry run and its commit; the write is redone."""
+
+
 class Event:
     __slots__ = ("rv", "type", "obj", "prev")
 
@@ -636,6 +640,31 @@ class Store:
         if self._same(old, new):
             return old, False
         return self._store_update(res, key, old, new, dry_run), False
+
+    # --- commit of an admitted write -------------------------------------
+    def commit_prepared(self, res, ns, name, expected_rv, new, created):
+        """Stores `new`, computed by a dry run of the same write and then admitted,
+        if the object is still at expected_rv (absent when created). Raises Retry
+        when it changed meanwhile."""
+        key = (ns if res.namespaced else "", name)
+        with self.lock:
+            cur = self._bucket(res).get(key)
+            if created:
+                if cur is not None:
+                    raise kstatus.already_exists(res.plural, res.group, name)
+                self._require_namespace(res, ns, name)
+                new = fieldmanager.jcopy(new)
+                new["metadata"].pop("resourceVersion", None)
+                out = self._commit(res.key, key, None, new, "ADDED")
+                self._after_write(res, None, out)
+                return out
+            if cur is None:
+                raise kstatus.not_found(res.plural, res.group, name)
+            if _meta(cur).get("resourceVersion") != expected_rv:
+                raise Retry()
+            if new is cur:
+                return cur
+            return self._store_update(res, key, cur, fieldmanager.jcopy(new), False)
 
     # --- delete ---------------------------------------------------------
     def delete(self, res, ns, name, options, dry_run=False):
