@@ -35,7 +35,8 @@ static const char default_config[] =
     "         \"gatewayURL\": \"AIGW_GATEWAY_URL\","
     "         \"svidDir\": \"AIGW_SVID_DIR\","
     "         \"caFile\": \"AIGW_CA_FILE\"},"
-    "\"ignoredContainers\": [\"istio-proxy\"]"
+    "\"ignoredContainers\": [\"istio-proxy\", \"spiffe-helper\", \"envoy-proxy\","
+    "                        \"kagenti-client-registration\"]"
     "}";
 
 static int failf(char *err, size_t errlen, const char *fmt, ...)

@@ -23,7 +23,8 @@
  *   env:           {baseURL: [OPENAI_BASE_URL, OPENAI_API_BASE, LLM_API_BASE],
  *                   apiKey: [OPENAI_API_KEY, LLM_API_KEY], apiKeyPlaceholder,
  *                   gatewayURL, svidDir, caFile}
- *   ignoredContainers: [istio-proxy]   # app containers that get no env/mounts
+ *   ignoredContainers: [istio-proxy, spiffe-helper, envoy-proxy,
+ *                       kagenti-client-registration]  # not agents: no env/mounts
  *
  * Ownership: an inject_config owns its document; every string field is
  * borrowed from it and lives until inject_config_free().
