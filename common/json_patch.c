@@ -163,12 +163,10 @@ char *json_pointer_join(const char *base, const char *token)
     if (esc == NULL) {
         return NULL;
     }
-    size_t lb = strlen(base), le = strlen(esc);
-    char *out = malloc(lb + le + 2);
+    size_t n = strlen(base) + strlen(esc) + 2;
+    char *out = malloc(n);
     if (out != NULL) {
-        memcpy(out, base, lb);
-        out[lb] = '/';
-        memcpy(out + lb + 1, esc, le + 1);
+        snprintf(out, n, "%s/%s", base, esc);
     }
     free(esc);
     return out;

@@ -506,13 +506,8 @@ static void add_no_proxy(plan *p, json_patch_builder *b, const json_t *c, const 
     char *joined =
         cur != NULL && cur[0] != '\0' ? str_printf("%s,%s", cur, extra) : str_printf("%s", extra);
     char *path = str_printf("%s/%zu/value", env_path, idx);
-    if (joined == NULL || path == NULL) {
-        p->oom = 1;
-    } else if (json_object_get(e, "value") != NULL) {
-        if (json_patch_replace(b, path, json_string(joined)) != 0) {
-            p->oom = 1;
-        }
-    } else if (json_patch_add(b, path, json_string(joined)) != 0) {
+    /* `add` on an existing member replaces it; an entry without value gets one. */
+    if (joined == NULL || path == NULL || json_patch_add(b, path, json_string(joined)) != 0) {
         p->oom = 1;
     }
     free(joined);

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_INPUT (7u * 1024u * 1024u)
+#define MAX_INPUT ((size_t)7 * 1024 * 1024)
 
 typedef struct {
     const char *file;
@@ -132,32 +132,31 @@ static char *read_input(const char *path, size_t *len_out)
     }
     size_t cap = 65536, len = 0;
     char *buf = malloc(cap + 1);
-    while (buf != NULL) {
+    const char *problem = buf == NULL ? "out of memory" : NULL;
+    while (problem == NULL) {
         size_t n = fread(buf + len, 1, cap - len, f);
         len += n;
-        if (n == 0 || len > MAX_INPUT) {
+        if (n == 0) {
+            problem = ferror(f) ? "read error" : NULL;
             break;
         }
-        if (len == cap) {
+        if (len > MAX_INPUT) {
+            problem = "larger than 7 MiB";
+        } else if (len == cap) {
             char *nb = realloc(buf, cap * 2 + 1);
             if (nb == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
+                problem = "out of memory";
+            } else {
+                buf = nb;
+                cap *= 2;
             }
-            buf = nb;
-            cap *= 2;
         }
     }
-    int bad = buf == NULL || ferror(f) || len > MAX_INPUT;
     if (f != stdin) {
         fclose(f);
     }
-    if (bad) {
-        fprintf(stderr, "aigw inject: %s: %s\n", path,
-                buf == NULL       ? "out of memory"
-                : len > MAX_INPUT ? "larger than 7 MiB"
-                                  : "read error");
+    if (problem != NULL || buf == NULL) {
+        fprintf(stderr, "aigw inject: %s: %s\n", path, problem ? problem : "out of memory");
         free(buf);
         return NULL;
     }

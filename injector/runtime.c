@@ -101,7 +101,7 @@ int inject_runtime_reload_config(inject_runtime *rt)
         pthread_rwlock_unlock(&rt->lock);
         if (had) {
             log_warn("injector config unreadable, keeping the last good one", "path",
-                     rt->config_path, NULL);
+                     rt->config_path, (char *)NULL);
         }
         pthread_rwlock_wrlock(&rt->lock);
         memset(&rt->config_stat, 0, sizeof rt->config_stat);
@@ -126,10 +126,10 @@ int inject_runtime_reload_config(inject_runtime *rt)
     pthread_rwlock_unlock(&rt->lock);
     if (rc != 0) {
         log_warn("injector config rejected, keeping the last good one", "path", rt->config_path,
-                 "error", err, NULL);
+                 "error", err, (char *)NULL);
         return -1;
     }
-    log_info("injector config loaded", "path", rt->config_path, NULL);
+    log_info("injector config loaded", "path", rt->config_path, (char *)NULL);
     return 1;
 }
 
