@@ -4,6 +4,7 @@
  * error); this file is the only place that exits.
  */
 #include "injector/inject_cmd.h"
+#include "policy/validate_cmd.h"
 #include "webhook/serve_cmd.h"
 
 #include <stdio.h>
@@ -31,6 +32,7 @@ static int cmd_version(int argc, char **argv)
 static const command commands[] = {
     {"version", cmd_version, "print the version"},
     {"serve", webhook_cmd_serve, "run the admission webhook (HTTPS) and its metrics port"},
+    {"validate", policy_cmd_validate, "validate AIRoutingPolicy/AIAccessPolicy files offline"},
     {"inject", injector_cmd_inject, "print a pod as the injector would admit it"},
 };
 

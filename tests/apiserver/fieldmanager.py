@@ -18,7 +18,7 @@ Rules (a faithful subset of structured-merge-diff):
   managers lose those fields, nobody owns fields that no longer exist.
 """
 
-import copy
+import functools
 import json
 
 from patching import list_merge_key
@@ -73,10 +73,43 @@ def leaf_paths(obj, prefix=(), out=None):
     return out
 
 
+@functools.lru_cache(maxsize=65536)
+def _key_items(keyjson):
+    return tuple(json.loads(keyjson).items())
+
+
+def jcopy(v):
+    """Deep copy of a JSON value (much faster than copy.deepcopy)."""
+    if isinstance(v, dict):
+        return {k: jcopy(x) if isinstance(x, (dict, list)) else x for k, x in v.items()}
+    if isinstance(v, list):
+        return [jcopy(x) if isinstance(x, (dict, list)) else x for x in v]
+    return v
+
+
+def all_paths(obj, prefix=(), out=None):
+    """Every path in obj, leaves and the nodes above them."""
+    if out is None:
+        out = set()
+    for k, v in obj.items():
+        p = prefix + (("f", k),)
+        out.add(p)
+        if isinstance(v, dict):
+            all_paths(v, p, out)
+        elif isinstance(v, list):
+            key = list_merge_key(k, v)
+            if key is not None:
+                for item in v:
+                    ip = p + (("k", _key_of(item, key)),)
+                    out.add(ip)
+                    all_paths(item, ip, out)
+    return out
+
+
 def _find_item(lst, keyjson):
-    want = json.loads(keyjson)
+    want = _key_items(keyjson)
     for n, item in enumerate(lst):
-        if isinstance(item, dict) and all(item.get(k) == v for k, v in want.items()):
+        if isinstance(item, dict) and all(item.get(k) == v for k, v in want):
             return n
     return None
 
@@ -143,20 +176,20 @@ def ssa_merge(live, applied, field=None):
     if isinstance(live, dict) and isinstance(applied, dict):
         out = dict(live)
         for k, v in applied.items():
-            out[k] = ssa_merge(live[k], v, k) if k in live else copy.deepcopy(v)
+            out[k] = ssa_merge(live[k], v, k) if k in live else jcopy(v)
         return out
     if isinstance(live, list) and isinstance(applied, list):
         key = list_merge_key(field, applied)
         if key is not None and (not live or list_merge_key(field, live) == key):
-            out = [copy.deepcopy(i) for i in live]
+            out = [jcopy(i) for i in live]
             for item in applied:
                 n = _find_item(out, _key_of(item, key))
                 if n is None:
-                    out.append(copy.deepcopy(item))
+                    out.append(jcopy(item))
                 else:
                     out[n] = ssa_merge(out[n], item, None)
             return out
-    return copy.deepcopy(applied)
+    return jcopy(applied)
 
 
 def drop_nulls(v):
@@ -273,10 +306,10 @@ def parse_entries(obj):
 
 def _finish(entries, obj):
     """Drops fields that no longer exist and entries left empty."""
-    tracked = strip_untracked(obj)
+    existing = all_paths(strip_untracked(obj))
     out = []
     for e in entries:
-        e.fields = {p for p in e.fields if value_at(tracked, p)[0]}
+        e.fields &= existing
         if e.fields:
             out.append(e)
     return [e.to_json() for e in out]
@@ -347,8 +380,15 @@ def apply(live, applied, manager, force, subresource, api_version, now, scope=No
             others |= e.fields
     if mine is not None:
         dropped = mine.fields - new_set - others
-        for p in sorted(dropped, key=len, reverse=True):
+        removed = set()
+        # Parents of fields other managers own stay (only their unowned fields go).
+        kept = {p[:n] for p in others for n in range(1, len(p))}
+        # Shortest first: removing a list item removes its fields with it.
+        for p in sorted(dropped, key=len):
+            if p in kept or any(p[:n] in removed for n in range(1, len(p))):
+                continue
             remove_path(merged, p)
+            removed.add(p)
     else:
         mine = Entry(manager, "Apply", api_version, now, set(), subresource)
         entries.append(mine)

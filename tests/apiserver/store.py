@@ -12,7 +12,6 @@ serialize what they got without holding the lock.
 import base64
 import bisect
 import collections
-import copy
 import datetime
 import json
 import random
@@ -87,7 +86,8 @@ class Store:
         self.registry = registry
         self.history_size = history_size
         self.lock = threading.RLock()
-        self.cond = threading.Condition(self.lock)
+        self.cond = threading.Condition(self.lock)          # watchers wait here
+        self.gc_cond = threading.Condition(self.lock)       # the GC thread waits here
         self.rv = 1
         self.objects = {}          # (group, plural) -> {(ns, name): obj}
         self.histories = {}        # (group, plural) -> History
@@ -106,6 +106,7 @@ class Store:
         with self.cond:
             self.stopping = True
             self.cond.notify_all()
+            self.gc_cond.notify_all()
 
     def current_rv(self):
         with self.lock:
@@ -149,8 +150,10 @@ class Store:
             self._index(res_key, key, old, None)
             ev = Event(rv, "DELETED", gone, old)
             result = gone
-            if _meta(old).get("uid"):
-                self.gc_queue.append(("owner-gone", _meta(old)["uid"]))
+            uid = _meta(old).get("uid")
+            if uid and uid in self.owner_index:
+                self.gc_queue.append(("owner-gone", uid))
+                self.gc_cond.notify()
         else:
             new["metadata"]["resourceVersion"] = str(rv)
             bucket[key] = new
@@ -343,7 +346,7 @@ class Store:
                 and not (k == "status" and res.status)}
 
     def _prepare_create(self, res, version, ns, obj):
-        obj = copy.deepcopy(obj)
+        obj = fieldmanager.jcopy(obj)
         meta = obj.setdefault("metadata", {})
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + "".join(
@@ -412,13 +415,13 @@ class Store:
     def _merge_update(self, res, version, old, new, subresource):
         """Applies status-subresource and server-owned-metadata rules to a proposed new
         object; returns the object to store."""
-        new = copy.deepcopy(new)
+        new = fieldmanager.jcopy(new)
         new["apiVersion"] = res.api_version(version)
         new["kind"] = res.kind
         om, nm = _meta(old), new.setdefault("metadata", {})
         if subresource == "status":
             status = new.get("status")
-            new = copy.deepcopy(old)
+            new = fieldmanager.jcopy(old)
             nm = new["metadata"]
             if status is None:
                 new.pop("status", None)
@@ -426,7 +429,7 @@ class Store:
                 new["status"] = status
         elif res.status:
             if "status" in old:
-                new["status"] = copy.deepcopy(old["status"])
+                new["status"] = fieldmanager.jcopy(old["status"])
             else:
                 new.pop("status", None)
         for k in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
@@ -446,7 +449,7 @@ class Store:
             nm.pop("generation", None)
         self._normalize(res, new)
         if res.key == ("", "namespaces") and subresource != "status":
-            new["spec"] = copy.deepcopy(old.get("spec") or {})
+            new["spec"] = fieldmanager.jcopy(old.get("spec") or {})
         if res.key == ("apiextensions.k8s.io", "customresourcedefinitions") and \
                 subresource != "status" and new.get("spec") != old.get("spec"):
             new["status"] = _crd_status(new)
@@ -561,7 +564,7 @@ class Store:
         self._check_type(res, version, body, name_in_url=name, ns=ns)
         if not _meta(body).get("name"):
             body = dict(body, metadata=dict(_meta(body), name=name))
-        applied = copy.deepcopy(body)
+        applied = fieldmanager.jcopy(body)
         applied["metadata"] = dict(_meta(applied))
         applied["metadata"].pop("managedFields", None)
         if res.namespaced:
@@ -640,7 +643,7 @@ class Store:
             if finalizers or is_ns:
                 if m.get("deletionTimestamp") and finalizers == list(m.get("finalizers") or []):
                     return 200, old
-                new = copy.deepcopy(old)
+                new = fieldmanager.jcopy(old)
                 nm = new["metadata"]
                 nm.setdefault("deletionTimestamp", now_rfc3339())
                 nm.setdefault("deletionGracePeriodSeconds", 0)
@@ -654,7 +657,7 @@ class Store:
                     return 200, new
                 out = self._commit(res.key, key, old, new, "MODIFIED")
                 self.gc_queue.append(("deleting", res.key, key))
-                self.cond.notify_all()
+                self.gc_cond.notify()
                 return 200, out
             if dry_run:
                 return 200, old
@@ -685,7 +688,7 @@ class Store:
 
     # --- garbage collection and namespace termination --------------------
     def _gc_loop(self):
-        with self.cond:
+        with self.gc_cond:
             pending = []
             while not self.stopping:
                 while self.gc_queue:
@@ -695,7 +698,7 @@ class Store:
                             pending.append(item)
                     except ApiError:
                         pending.append(item)
-                self.cond.wait(0.05 if pending else 1.0)
+                self.gc_cond.wait(0.05 if pending else 1.0)
                 self.gc_queue.extend(pending)
                 pending = []
 
@@ -710,7 +713,7 @@ class Store:
                 refs = _meta(obj).get("ownerReferences") or []
                 alive = [r for r in refs if r.get("uid") != uid and r.get("uid") in self.uid_index]
                 if alive:
-                    new = copy.deepcopy(obj)
+                    new = fieldmanager.jcopy(obj)
                     new["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != uid]
                     self._commit(res_key, key, obj, new, "MODIFIED")
                 else:
@@ -726,7 +729,7 @@ class Store:
             for dk in sorted(self.owner_index.get(uid, ())):
                 dep = self.objects.get(dk[0], {}).get(dk[1])
                 if dep is not None:
-                    new = copy.deepcopy(dep)
+                    new = fieldmanager.jcopy(dep)
                     new["metadata"]["ownerReferences"] = [
                         r for r in _meta(dep).get("ownerReferences") or [] if r.get("uid") != uid]
                     if not new["metadata"]["ownerReferences"]:
@@ -759,7 +762,7 @@ class Store:
                             self._gc_delete(rk, k, o)
             if remaining:
                 return False
-            new = copy.deepcopy(obj)
+            new = fieldmanager.jcopy(obj)
             new["spec"] = {}
             if not _meta(new).get("finalizers"):
                 self._commit(res_key, key, obj, new, "DELETED")
@@ -769,7 +772,7 @@ class Store:
         return True
 
     def _set_finalizers(self, res_key, key, obj, fins):
-        new = copy.deepcopy(obj)
+        new = fieldmanager.jcopy(obj)
         if fins:
             new["metadata"]["finalizers"] = fins
             self._commit(res_key, key, obj, new, "MODIFIED")
@@ -789,7 +792,7 @@ class Store:
         """Deletes a dependent in the background, honouring its finalizers."""
         if _meta(obj).get("finalizers"):
             if not _meta(obj).get("deletionTimestamp"):
-                new = copy.deepcopy(obj)
+                new = fieldmanager.jcopy(obj)
                 new["metadata"]["deletionTimestamp"] = now_rfc3339()
                 new["metadata"]["deletionGracePeriodSeconds"] = 0
                 self._commit(res_key, key, obj, new, "MODIFIED")
