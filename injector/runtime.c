@@ -349,11 +349,10 @@ static json_t *policy_entry(const json_t *obj, const char *name)
 }
 
 /* Caller holds the write lock. */
-static int cache_put(inject_runtime *rt, const json_t *obj)
+static int cache_put(inject_runtime *rt, const char *kind, const json_t *obj)
 {
-    const char *kind = json_string_value(json_object_get(obj, "kind"));
     const char *name = meta_str(obj, "name");
-    if (kind == NULL || name == NULL) {
+    if (name == NULL) {
         return -1;
     }
     if (strcmp(kind, "Namespace") == 0) {
@@ -380,11 +379,10 @@ static int cache_put(inject_runtime *rt, const json_t *obj)
 }
 
 /* Caller holds the write lock. */
-static int cache_delete(inject_runtime *rt, const json_t *obj)
+static int cache_delete(inject_runtime *rt, const char *kind, const json_t *obj)
 {
-    const char *kind = json_string_value(json_object_get(obj, "kind"));
     const char *name = meta_str(obj, "name");
-    if (kind == NULL || name == NULL) {
+    if (name == NULL) {
         return -1;
     }
     if (strcmp(kind, "Namespace") == 0) {
@@ -422,14 +420,9 @@ int inject_runtime_replace(inject_runtime *rt, const char *kind, const json_t *i
     json_t *obj;
     json_array_foreach(items, i, obj)
     {
-        if (rc == 0 && json_is_object(obj)) {
-            /* A list's items carry no kind; the caller's kind is the truth. */
-            json_t *typed = json_deep_copy(obj);
-            if (typed == NULL || json_object_set_new(typed, "kind", json_string(kind)) != 0 ||
-                cache_put(rt, typed) != 0) {
-                rc = -1;
-            }
-            json_decref(typed);
+        /* A list's items carry no kind; the caller's kind is the truth. */
+        if (rc == 0 && json_is_object(obj) && cache_put(rt, kind, obj) != 0) {
+            rc = -1;
         }
     }
     if (rc == 0) {
@@ -451,14 +444,21 @@ int inject_runtime_replace(inject_runtime *rt, const char *kind, const json_t *i
     return rc;
 }
 
-int inject_runtime_apply_event(inject_runtime *rt, const char *type, const json_t *obj)
+int inject_runtime_apply_event(inject_runtime *rt, const char *kind, const char *type,
+                               const json_t *obj)
 {
+    if (kind == NULL) {
+        kind = json_string_value(json_object_get(obj, "kind"));
+    }
+    if (kind == NULL || type == NULL) {
+        return -1;
+    }
     int rc;
     pthread_rwlock_wrlock(&rt->lock);
     if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0) {
-        rc = cache_put(rt, obj);
+        rc = cache_put(rt, kind, obj);
     } else if (strcmp(type, "DELETED") == 0) {
-        rc = cache_delete(rt, obj);
+        rc = cache_delete(rt, kind, obj);
     } else {
         rc = -1;
     }

@@ -74,10 +74,12 @@ int inject_runtime_load(inject_runtime *rt, object_source *src, char *err, size_
 int inject_runtime_replace(inject_runtime *rt, const char *kind, const json_t *items);
 
 /*
- * One watch event: type "ADDED", "MODIFIED" or "DELETED"; the object's kind
- * selects the cache. 0, or -1 on allocation failure / unknown kind or type.
+ * One watch event: type "ADDED", "MODIFIED" or "DELETED"; `kind`
+ * ("Namespace" or "AIAccessPolicy", NULL = the object's own kind) selects the
+ * cache. 0, or -1 on allocation failure / unknown kind or type.
  */
-int inject_runtime_apply_event(inject_runtime *rt, const char *type, const json_t *obj);
+int inject_runtime_apply_event(inject_runtime *rt, const char *kind, const char *type,
+                               const json_t *obj);
 
 /* Marks the cache synced as it is (the CLI without --objects). */
 void inject_runtime_mark_synced(inject_runtime *rt);

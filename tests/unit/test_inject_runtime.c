@@ -150,8 +150,8 @@ static void test_runtime_config_reload(void)
     json_t *pol =
         J("{\"kind\":\"AIAccessPolicy\",\"metadata\":{\"name\":\"p\",\"namespace\":\"x\"},"
           "\"spec\":{\"targetRef\":{\"name\":\"g\"}},\"status\":{\"endpoint\":\"https://g.svc\"}}");
-    CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, "ADDED", ns), 0);
-    CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, "ADDED", pol), 0);
+    CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, NULL, "ADDED", ns), 0);
+    CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, NULL, "ADDED", pol), 0);
 
     inject_result r;
     CU_ASSERT_EQUAL_FATAL(inject_runtime_plan(rt, pod, NULL, &r), 0);
@@ -270,8 +270,8 @@ static void test_runtime_cache(void)
 
     json_t *del =
         J("{\"kind\":\"AIAccessPolicy\",\"metadata\":{\"name\":\"p2\",\"namespace\":\"t\"}}");
-    CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, "DELETED", del), 0);
-    CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, "BOOKMARK", del), -1);
+    CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, NULL, "DELETED", del), 0);
+    CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, NULL, "BOOKMARK", del), -1);
     CU_ASSERT_EQUAL_FATAL(inject_runtime_plan(rt, pod, NULL, &r), 0);
     CU_ASSERT_EQUAL(r.outcome, INJECT_DONE);
     json_t *patched = NULL;
@@ -284,11 +284,11 @@ static void test_runtime_cache(void)
 
     /* the namespace loses its label through a MODIFIED event */
     json_t *mod = J("{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"t\"}}");
-    CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, "MODIFIED", mod), 0);
+    CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, NULL, "MODIFIED", mod), 0);
     CU_ASSERT_EQUAL_FATAL(inject_runtime_plan(rt, pod, NULL, &r), 0);
     CU_ASSERT_EQUAL(r.outcome, INJECT_SKIP_QUIET);
     inject_result_free(&r);
-    CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, "DELETED", mod), 0);
+    CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, NULL, "DELETED", mod), 0);
     CU_ASSERT_EQUAL_FATAL(inject_runtime_plan(rt, pod, "t", &r), 0);
     CU_ASSERT_EQUAL(r.outcome, INJECT_SKIP_WARN); /* unknown namespace now */
     inject_result_free(&r);
