@@ -28,8 +28,7 @@ struct inject_watch {
 static void event(feed *f, const char *type, const json_t *obj)
 {
     if (inject_runtime_apply_event(f->rt, f->kind, type, obj) != 0) {
-        log_warn("injector cache: event not applied", "kind", f->kind, "type", type,
-                 (char *)NULL);
+        log_warn("injector cache: event not applied", "kind", f->kind, "type", type, (char *)NULL);
     }
 }
 
@@ -78,8 +77,8 @@ static void ask_version(inject_runtime *rt, kube_client *kc)
     kube_error_clear(&kerr);
     char why[640];
     if (kube_version(kc, &doc, &kerr) != 0) {
-        log_warn("cannot read the API server version; nativeSidecars auto means native",
-                 "error", kube_error_format(&kerr, why, sizeof why), (char *)NULL);
+        log_warn("cannot read the API server version; nativeSidecars auto means native", "error",
+                 kube_error_format(&kerr, why, sizeof why), (char *)NULL);
     } else if (inject_runtime_set_server_version(rt, doc) != 0) {
         log_warn("API server version not understood; nativeSidecars auto means native",
                  (char *)NULL);

@@ -39,6 +39,9 @@ struct inject_runtime {
     json_t *policies;
     int ns_synced, policies_synced;
 
+    void *feed;
+    void (*feed_stop)(void *feed);
+
     int reload_ms;
     pthread_t thread;
     int thread_started;
@@ -224,6 +227,9 @@ void inject_runtime_free(inject_runtime *rt)
 {
     if (rt == NULL) {
         return;
+    }
+    if (rt->feed_stop != NULL) {
+        rt->feed_stop(rt->feed);
     }
     if (rt->thread_started) {
         pthread_mutex_lock(&rt->stop_mu);
@@ -464,6 +470,17 @@ int inject_runtime_apply_event(inject_runtime *rt, const char *kind, const char 
     }
     pthread_rwlock_unlock(&rt->lock);
     return rc;
+}
+
+void inject_runtime_set_feed(inject_runtime *rt, void *feed, void (*stop)(void *feed))
+{
+    rt->feed = feed;
+    rt->feed_stop = stop;
+}
+
+int inject_runtime_ready_cb(void *rt)
+{
+    return inject_runtime_ready(rt);
 }
 
 void inject_runtime_mark_synced(inject_runtime *rt)

@@ -81,6 +81,15 @@ int inject_runtime_replace(inject_runtime *rt, const char *kind, const json_t *i
 int inject_runtime_apply_event(inject_runtime *rt, const char *kind, const char *type,
                                const json_t *obj);
 
+/*
+ * Hands the runtime the thing that feeds its cache (a watch): `stop(feed)` is
+ * called first thing in inject_runtime_free(), before the cache goes away.
+ */
+void inject_runtime_set_feed(inject_runtime *rt, void *feed, void (*stop)(void *feed));
+
+/* inject_runtime_ready() for webhook_server_config.ready (arg is the runtime). */
+int inject_runtime_ready_cb(void *rt);
+
 /* Marks the cache synced as it is (the CLI without --objects). */
 void inject_runtime_mark_synced(inject_runtime *rt);
 
