@@ -687,10 +687,10 @@ static void build_patch(plan *p)
     json_array_foreach(containers, i, c)
     {
         const char *name = str_member(c, "name");
-        if (first_app == NULL && name != NULL) {
-            first_app = name;
-        }
         if (!is_ignored(p->cfg, name)) {
+            if (first_app == NULL) {
+                first_app = name;
+            }
             patch_app_container(p, &b, i, c);
         }
     }
@@ -729,6 +729,9 @@ int inject_plan(const inject_input *in, inject_result *out)
     p.meta = json_object_get(in->pod, "metadata");
     p.spec = json_object_get(in->pod, "spec");
     p.annotations = json_object_get(p.meta, "annotations");
+    if (json_is_null(p.annotations)) {
+        p.annotations = NULL; /* `annotations:` with no value reads as null: absent */
+    }
     p.ns = in->ns;
     if (p.ns == NULL || p.ns[0] == '\0') {
         p.ns = str_member(p.meta, "namespace");

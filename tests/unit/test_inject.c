@@ -438,6 +438,24 @@ static void test_kagenti_reuse(void)
     fixture_free(&f);
 }
 
+static void test_null_members_are_absent(void)
+{
+    fixture f;
+    fixture_init(&f,
+                 "{\"metadata\":{\"annotations\":null,\"labels\":null},\"spec\":{\"volumes\":null,"
+                 "\"initContainers\":null,\"containers\":[{\"name\":\"istio-proxy\"},"
+                 "{\"name\":\"app\",\"env\":null}]}}");
+    f.in.native_sidecars = 0;
+    fixture_plan(&f);
+    CU_ASSERT_EQUAL(f.res.outcome, INJECT_DONE);
+    CU_ASSERT_EQUAL(json_array_size(json_pointer_get(f.patched, "/spec/volumes")), 3);
+    CU_ASSERT_STRING_EQUAL(app_env(&f, 3, "AIGW_SVID_DIR"), "/var/run/secrets/aigw/svid");
+    /* the default container is the first app container, not the ignored istio-proxy */
+    CU_ASSERT_STRING_EQUAL(
+        S(f.patched, "/metadata/annotations/kubectl.kubernetes.io~1default-container"), "app");
+    fixture_free(&f);
+}
+
 static void test_parse_endpoint(void)
 {
     char *t = NULL, *n = NULL, err[200];
@@ -467,4 +485,4 @@ UNIT_SUITE(inject, UNIT_CASE(test_native_injection), UNIT_CASE(test_reinvocation
            UNIT_CASE(test_regular_sidecars), UNIT_CASE(test_quiet_skips),
            UNIT_CASE(test_warned_skips), UNIT_CASE(test_gateway_choice), UNIT_CASE(test_env_rules),
            UNIT_CASE(test_files_mode), UNIT_CASE(test_kagenti_reuse),
-           UNIT_CASE(test_parse_endpoint))
+           UNIT_CASE(test_null_members_are_absent), UNIT_CASE(test_parse_endpoint))
