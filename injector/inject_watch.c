@@ -118,11 +118,14 @@ inject_watch *inject_watch_start(inject_runtime *rt, kube_client *kc, char *err,
     static const char *const api[2] = {"v1", "aigateway.kagenti.dev/v1alpha1"};
     static const char *const kinds[2] = {"Namespace", "AIAccessPolicy"};
     kube_reflector_handlers h = {on_add, on_update, on_delete, on_synced};
+    /* Only opted-in namespaces are kept; one that loses the label leaves the watch. */
+    kube_reflector_options ns_opts = {.label_selector = INJECT_LABEL "=enabled"};
+    inject_runtime_set_opted_in_only(rt, 1);
     for (size_t i = 0; i < 2; i++) {
         feed *f = &w->feeds[i];
         f->rt = rt;
         f->kind = kinds[i];
-        f->refl = kube_reflector_new(kc, api[i], kinds[i], NULL, NULL, &h, f);
+        f->refl = kube_reflector_new(kc, api[i], kinds[i], NULL, i == 0 ? &ns_opts : NULL, &h, f);
         if (f->refl == NULL) {
             snprintf(err, errlen, "out of memory");
             inject_watch_stop(w);

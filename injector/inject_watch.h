@@ -1,7 +1,8 @@
 /*
  * inject_watch: feeds an inject_runtime from the API server. At start it asks
  * GET /version once (nativeSidecars auto: 1.33+ means native), then runs two
- * reflectors (common/kube_watch), Namespaces and AIAccessPolicies in all
+ * reflectors (common/kube_watch), opted-in Namespaces (label selector
+ * aigateway.kagenti.dev/inject=enabled) and AIAccessPolicies in all
  * namespaces, each on its own thread: every event updates the runtime's
  * cache, every completed (re)list replaces it. The runtime turns ready after
  * both first lists. Admission never calls the API server.

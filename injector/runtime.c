@@ -38,6 +38,7 @@ struct inject_runtime {
     json_t *namespaces;
     json_t *policies;
     int ns_synced, policies_synced;
+    int opted_in_only; /* namespaces holds only opted-in namespaces */
 
     void *feed;
     void (*feed_stop)(void *feed);
@@ -483,6 +484,13 @@ int inject_runtime_ready_cb(void *rt)
     return inject_runtime_ready(rt);
 }
 
+void inject_runtime_set_opted_in_only(inject_runtime *rt, int on)
+{
+    pthread_rwlock_wrlock(&rt->lock);
+    rt->opted_in_only = on;
+    pthread_rwlock_unlock(&rt->lock);
+}
+
 void inject_runtime_mark_synced(inject_runtime *rt)
 {
     pthread_rwlock_wrlock(&rt->lock);
@@ -578,7 +586,7 @@ int inject_runtime_plan(inject_runtime *rt, const json_t *pod, const char *ns, i
     inject_input in = {
         .pod = pod,
         .ns = ns,
-        .ns_known = labels != NULL,
+        .ns_known = labels != NULL || rt->opted_in_only,
         .ns_labels = labels,
         .gateways = gws,
         .n_gateways = n,

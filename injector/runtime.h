@@ -90,6 +90,13 @@ void inject_runtime_set_feed(inject_runtime *rt, void *feed, void (*stop)(void *
 /* inject_runtime_ready() for webhook_server_config.ready (arg is the runtime). */
 int inject_runtime_ready_cb(void *rt);
 
+/*
+ * Declares that the namespace cache holds exactly the opted-in namespaces (a
+ * watch with the label selector aigateway.kagenti.dev/inject=enabled): a
+ * namespace that is absent is then not opted in, rather than unknown.
+ */
+void inject_runtime_set_opted_in_only(inject_runtime *rt, int on);
+
 /* Marks the cache synced as it is (the CLI without --objects). */
 void inject_runtime_mark_synced(inject_runtime *rt);
 

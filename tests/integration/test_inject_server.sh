@@ -104,6 +104,19 @@ done
 [ -n "$seen" ] || fail "the namespace label never reached the injector's cache"
 ok "namespace label change seen through the watch (team-b now warns: no policy)"
 
+# Removing the label takes team-b out of the (label-selected) namespace watch.
+api PATCH /api/v1/namespaces/team-b '{"metadata":{"labels":{"aigateway.kagenti.dev/inject":null}}}' >/dev/null
+quiet=""
+for _ in $(seq 1 100); do
+  mutate req-b.json resp-b.json
+  if python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["response"]; sys.exit(0 if not r.get("warnings") and not r.get("patch") else 1)' resp-b.json; then
+    quiet=1; break
+  fi
+  sleep 0.1
+done
+[ -n "$quiet" ] || fail "team-b still opted in after the label was removed"
+ok "label removal seen through the watch (team-b admitted unchanged, no warning)"
+
 # No API call per admission: with every API request failing, injection goes on.
 before=$(counters)
 faults '{"error_rate": 1.0}'

@@ -292,6 +292,12 @@ static void test_runtime_cache(void)
     CU_ASSERT_EQUAL_FATAL(inject_runtime_plan(rt, pod, "t", &r), 0);
     CU_ASSERT_EQUAL(r.outcome, INJECT_SKIP_WARN); /* unknown namespace now */
     inject_result_free(&r);
+    /* with a cache of opted-in namespaces only, absent means not opted in */
+    inject_runtime_set_opted_in_only(rt, 1);
+    CU_ASSERT_EQUAL_FATAL(inject_runtime_plan(rt, pod, "t", &r), 0);
+    CU_ASSERT_EQUAL(r.outcome, INJECT_SKIP_QUIET);
+    CU_ASSERT(strstr(r.skip_reason, "not opted in") != NULL);
+    inject_result_free(&r);
 
     json_decref(mod);
     json_decref(del);
