@@ -3,6 +3,7 @@
  * the process exit status (0 ok, 1 failure/invalid input, 2 usage or I/O
  * error); this file is the only place that exits.
  */
+#include "injector/inject_cmd.h"
 #include "policy/validate_cmd.h"
 #include "webhook/serve_cmd.h"
 #include "reconciler/render_cmd.h"
@@ -34,6 +35,7 @@ static const command commands[] = {
     {"serve", webhook_cmd_serve, "run the admission webhook (HTTPS) and its metrics port"},
     {"validate", policy_cmd_validate, "validate AIRoutingPolicy/AIAccessPolicy files offline"},
     {"render", reconciler_cmd_render, "print the resources the reconciler would apply"},
+    {"inject", injector_cmd_inject, "print a pod as the injector would admit it"},
 };
 
 static void usage(FILE *out)

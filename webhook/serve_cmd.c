@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/version.h"
+#include "injector/inject_serve.h"
 #include "webhook/server.h"
 #include "webhook/serve_lookups.h"
 
@@ -34,8 +35,10 @@ typedef struct {
     unsigned drain_timeout_s;
     unsigned threads;
     int dev_self_signed;
-    const char *objects_dir; /* --objects: lookups from files (policy helper) */
-    const char *kubeconfig;  /* --kubeconfig: lookups from the API server (policy helper) */
+    const char *objects_dir;     /* --objects: lookups from files (policy helper) */
+    const char *kubeconfig;      /* --kubeconfig: lookups from the API server (policy helper) */
+    const char *injector_config; /* --injector-config: injector settings (injector helper) */
+    int native_sidecars;         /* --native-sidecars: -1 = the injector config's */
 } serve_options;
 
 static void usage(FILE *out)
@@ -66,6 +69,9 @@ static void usage(FILE *out)
             "                         in this cluster (\"\" = $KUBECONFIG or in-cluster;\n"
             "                         default: in-cluster when running in a pod)\n"
             "  --objects DIR          look them up in YAML/JSON files below DIR instead\n"
+            "                         (both also feed the pod injector's policy cache)\n"
+            "  --injector-config FILE injector settings (YAML; reloaded on change)\n"
+            "  --native-sidecars MODE auto|true|false (overrides the injector config)\n"
             "  --help                 this text\n");
 }
 
@@ -99,6 +105,8 @@ enum {
     OPT_HELP,
     OPT_KUBECONFIG,
     OPT_OBJECTS,
+    OPT_INJECTOR_CONFIG,
+    OPT_NATIVE_SIDECARS,
 };
 
 static int apply_number(int opt, const char *arg, serve_options *o)
@@ -159,6 +167,8 @@ static int parse_flags(int argc, char **argv, serve_options *o)
         {"help", no_argument, NULL, OPT_HELP},
         {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
         {"objects", required_argument, NULL, OPT_OBJECTS},
+        {"injector-config", required_argument, NULL, OPT_INJECTOR_CONFIG},
+        {"native-sidecars", required_argument, NULL, OPT_NATIVE_SIDECARS},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -201,6 +211,18 @@ static int parse_flags(int argc, char **argv, serve_options *o)
         case OPT_OBJECTS:
             o->objects_dir = optarg;
             break;
+        case OPT_INJECTOR_CONFIG:
+            o->injector_config = optarg;
+            break;
+        case OPT_NATIVE_SIDECARS: {
+            inject_native_mode mode;
+            if (inject_native_mode_parse(optarg, &mode) != 0) {
+                fprintf(stderr, "aigw serve: --native-sidecars: want auto, true or false\n");
+                return -1;
+            }
+            o->native_sidecars = (int)mode;
+            break;
+        }
         case OPT_MAX_BODY:
         case OPT_CONN_TIMEOUT:
         case OPT_IDLE_TIMEOUT:
@@ -251,12 +273,22 @@ static int serve_context_build(const serve_options *o, webhook_context *ctx, cha
     if (ctx->objects == NULL && err[0] != '\0') {
         return -1;
     }
+    /* The pod injector's cache: the same --objects or cluster, its own watches. */
+    inject_serve_options io = {o->objects_dir, o->kubeconfig, o->injector_config,
+                               o->native_sidecars};
+    ctx->injector = inject_serve_open(&io, err, errlen);
+    if (ctx->injector == NULL && err[0] != '\0') {
+        object_source_free(ctx->objects);
+        ctx->objects = NULL;
+        return -1;
+    }
     return 0;
 }
 
-/* Releases what serve_context_build created (the lookups; no injector yet). */
+/* Releases what serve_context_build created (the lookups and the injector). */
 static void serve_context_free(webhook_context *ctx)
 {
+    inject_runtime_free(ctx->injector);
     object_source_free(ctx->objects);
     memset(ctx, 0, sizeof *ctx);
 }
@@ -360,6 +392,8 @@ static int run(const serve_options *o, webhook_context *ctx, const sigset_t *set
         .idle_timeout_s = o->idle_timeout_s,
         .drain_timeout_s = o->drain_timeout_s,
         .ctx = ctx,
+        .ready = ctx->injector != NULL ? inject_runtime_ready_cb : NULL,
+        .ready_arg = ctx->injector,
         .metrics = reg,
         .version = AIGW_VERSION,
     };
@@ -395,6 +429,7 @@ int webhook_cmd_serve(int argc, char **argv)
         .conn_timeout_s = 10,
         .idle_timeout_s = 120,
         .drain_timeout_s = 20,
+        .native_sidecars = -1,
     };
     int p = parse_flags(argc, argv, &o);
     if (p != 0) {
