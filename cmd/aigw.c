@@ -3,6 +3,8 @@
  * the process exit status (0 ok, 1 failure/invalid input, 2 usage or I/O
  * error); this file is the only place that exits.
  */
+#include "webhook/serve_cmd.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@ static int cmd_version(int argc, char **argv)
 
 static const command commands[] = {
     {"version", cmd_version, "print the version"},
+    {"serve", webhook_cmd_serve, "run the admission webhook (HTTPS) and its metrics port"},
 };
 
 static void usage(FILE *out)
