@@ -3,6 +3,7 @@
  * the process exit status (0 ok, 1 failure/invalid input, 2 usage or I/O
  * error); this file is the only place that exits.
  */
+#include "certs/certgen.h"
 #include "webhook/serve_cmd.h"
 
 #include <stdio.h>
@@ -29,6 +30,7 @@ static int cmd_version(int argc, char **argv)
 
 static const command commands[] = {
     {"version", cmd_version, "print the version"},
+    {"certgen", certs_cmd_certgen, "make the webhook serving certificate / patch caBundle"},
     {"serve", webhook_cmd_serve, "run the admission webhook (HTTPS) and its metrics port"},
 };
 
