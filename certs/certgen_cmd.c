@@ -36,7 +36,8 @@ static void usage(FILE *out)
         "usage: aigw certgen create [--namespace NS] [--secret-name NAME] "
         "[--service-name SVC] [--kubeconfig FILE]\n"
         "       aigw certgen patch [--namespace NS] [--secret-name NAME] "
-        "[--validating NAME]... [--mutating NAME]... [--kubeconfig FILE]\n\n"
+        "[--validating-webhook NAME]... [--mutating-webhook NAME]...\n"
+        "                          [--kubeconfig FILE]\n\n"
         "create  makes the webhook's CA and serving certificate (SANs svc, svc.ns, svc.ns.svc,\n"
         "        svc.ns.svc.cluster.local) in Secret NAME unless a valid one exists; renews\n"
         "        the serving certificate within %d days of expiry, keeping the CA\n"
@@ -53,8 +54,9 @@ static int parse_opts(int argc, char **argv, certgen_opts *o)
                                              {"namespace", required_argument, NULL, 'n'},
                                              {"secret-name", required_argument, NULL, 's'},
                                              {"service-name", required_argument, NULL, 'v'},
-                                             {"validating", required_argument, NULL, 'V'},
-                                             {"mutating", required_argument, NULL, 'M'},
+                                             {"validating-webhook", required_argument, NULL, 'V'},
+                                             {"mutating-webhook", required_argument, NULL, 'M'},
+                                             {"log-level", required_argument, NULL, 'l'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
@@ -86,6 +88,15 @@ static int parse_opts(int argc, char **argv, certgen_opts *o)
                 return 2;
             }
             list[(*n)++] = optarg;
+            break;
+        }
+        case 'l': {
+            log_level lvl;
+            if (log_level_parse(optarg, &lvl) != 0) {
+                fprintf(stderr, "aigw certgen: --log-level must be debug, info, warn or error\n");
+                return 2;
+            }
+            log_set_level(lvl);
             break;
         }
         case 'h':
@@ -160,7 +171,8 @@ static int create_once(kube_client *kc, const certgen_opts *o, const certgen_nam
         return 0;
     }
     if (ke.http_code == 409) {
-        log_info("certificate Secret changed meanwhile; retrying", "secret", o->secret, (char *)NULL);
+        log_info("certificate Secret changed meanwhile; retrying", "secret", o->secret,
+                 (char *)NULL);
         return 1;
     }
     log_kube_error("writing the certificate Secret failed", o->secret, &ke);
@@ -204,8 +216,21 @@ static int patch_config(kube_client *kc, const char *kind, const char *name, con
             log_info("caBundle already current", "kind", kind, "name", name, (char *)NULL);
             return 0;
         }
-        int rc = kube_update(kc, cfg, NULL, &ke);
+        /* A merge patch carrying the resourceVersion it was computed from:
+         * optimistic concurrency with only the `patch` verb. */
+        json_t *patch =
+            json_pack("{s:{s:O}, s:O}", "metadata", "resourceVersion",
+                      json_object_get(json_object_get(cfg, "metadata"), "resourceVersion"),
+                      "webhooks", json_object_get(cfg, "webhooks"));
+        int rc = patch ? kube_merge_patch(kc, "admissionregistration.k8s.io/v1", kind, NULL, name,
+                                          NULL, patch, NULL, &ke)
+                       : -1;
+        json_decref(patch);
         json_decref(cfg);
+        if (patch == NULL) {
+            log_error("out of memory building the patch", "name", name, (char *)NULL);
+            return 1;
+        }
         if (rc == 0) {
             log_info("caBundle written", "kind", kind, "name", name, (char *)NULL);
             return 0;
@@ -222,7 +247,9 @@ static int patch_config(kube_client *kc, const char *kind, const char *name, con
 static int run_patch(kube_client *kc, const certgen_opts *o)
 {
     if (o->n_validating + o->n_mutating == 0) {
-        fprintf(stderr, "aigw certgen patch: name at least one --validating or --mutating\n");
+        fprintf(
+            stderr,
+            "aigw certgen patch: name at least one --validating-webhook or --mutating-webhook\n");
         return 2;
     }
     json_t *secret = NULL;

@@ -17,7 +17,7 @@ certgen() { $AIGW_WRAP "$AIGW" certgen "$@" --kubeconfig "$kc" --namespace aigw-
 
 step setup
 
-certgen create 2>"$TMP/create1.log" || { cat "$TMP/create1.log"; fail "create"; }
+certgen create --log-level debug 2>"$TMP/create1.log" || { cat "$TMP/create1.log"; fail "create"; }
 rv1=$(step check-created)
 grep -q '"new CA and serving certificate"' "$TMP/create1.log" || fail "create log"
 ok "created CA + leaf with the four Service names (rv $rv1)"
@@ -44,25 +44,25 @@ certgen create 2>"$TMP/create4.log" || fail "replace broken CA"
 step check-created >/dev/null
 ok "unreadable CA replaced"
 
-certgen patch --validating aigw-validating --mutating aigw-mutating 2>"$TMP/patch1.log" ||
+certgen patch --validating-webhook aigw-validating --mutating-webhook aigw-mutating 2>"$TMP/patch1.log" ||
   { cat "$TMP/patch1.log"; fail "patch"; }
 step check-bundles
 w=$(step writes)
-certgen patch --validating aigw-validating --mutating aigw-mutating 2>/dev/null || fail "patch again"
+certgen patch --validating-webhook aigw-validating --mutating-webhook aigw-mutating 2>/dev/null || fail "patch again"
 assert_eq "$(step writes)" "$w" "no write when caBundle is current"
 ok "caBundle on every webhook of both configurations; idempotent"
 
 # A rotated CA with conflicts on the first writes: retried until written.
 step corrupt-ca
 certgen create 2>/dev/null || fail "create after corrupt"
-step faults '{"conflict_next": 2, "verbs": ["UPDATE"]}'
-certgen patch --validating aigw-validating --mutating aigw-mutating 2>"$TMP/patch3.log" ||
+step faults '{"conflict_next": 2, "verbs": ["PATCH"]}'
+certgen patch --validating-webhook aigw-validating --mutating-webhook aigw-mutating 2>"$TMP/patch3.log" ||
   { cat "$TMP/patch3.log"; fail "patch under conflicts"; }
 step check-bundles
 ok "409 conflicts retried"
 
 set +e
-certgen patch --validating does-not-exist 2>/dev/null; rc=$?
+certgen patch --validating-webhook does-not-exist 2>/dev/null; rc=$?
 set -e
 assert_eq "$rc" 1 "missing configuration exit status"
 set +e
