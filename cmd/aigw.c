@@ -5,6 +5,7 @@
  */
 #include "injector/inject_cmd.h"
 #include "policy/validate_cmd.h"
+#include "certs/certgen.h"
 #include "webhook/serve_cmd.h"
 #include "reconciler/render_cmd.h"
 
@@ -32,6 +33,7 @@ static int cmd_version(int argc, char **argv)
 
 static const command commands[] = {
     {"version", cmd_version, "print the version"},
+    {"certgen", certs_cmd_certgen, "make the webhook serving certificate / patch caBundle"},
     {"serve", webhook_cmd_serve, "run the admission webhook (HTTPS) and its metrics port"},
     {"validate", policy_cmd_validate, "validate AIRoutingPolicy/AIAccessPolicy files offline"},
     {"render", reconciler_cmd_render, "print the resources the reconciler would apply"},
