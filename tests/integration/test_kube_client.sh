@@ -185,6 +185,10 @@ assert_eq "$(jf "$out" 'd["ok"], d["elapsed_ms"] >= 1900, sorted(d["observed"].i
 faults '{"throttle_next": 1, "retry_after": 1}'
 out=$(kt create cm500.yaml)
 assert_eq "$(jf "$out" 'sorted(d["observed"].items())')" "[('create 201', 1), ('create 429', 1)]" "create retried on 429"
+faults '{"throttle_next": 1, "retry_after": 1}'
+out=$(kt watch-count v1 ConfigMap default 1 --timeout 10)
+assert_eq "$(jf "$out" 'd["total"], sorted(d["observed"].items())')" \
+  "(1, [('watch 200', 1), ('watch 429', 1)])" "watch retried on 429 before its stream starts"
 ok "429"
 
 # 409 on writes: reported for patch/update, retried for forced apply
