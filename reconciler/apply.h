@@ -1,0 +1,87 @@
+/*
+ * apply: the reconcile loop's pure decisions about live objects (DESIGN §5).
+ *
+ *   - apply_stamp(): adds the annotation aigateway.kagenti.dev/applied-hash,
+ *     the SHA-256 of the desired object as aigw would send it. A live object
+ *     carrying the same hash already holds what aigw applied last time, so
+ *     the write is skipped: a resync with no change makes zero writes.
+ *   - apply_decide(): create / update / skip / name conflict for one desired
+ *     object against the live one. A live object with no controller owner, or
+ *     another one, is never overwritten (NameConflict).
+ *   - apply_is_stale(): a live generated object the policy no longer wants is
+ *     deleted only when its controller ownerReference carries that uid.
+ *   - apply_conflict_winner(): settles two policies racing for one model (or
+ *     two access policies for one Gateway): the oldest (creationTimestamp,
+ *     then name) wins.
+ *
+ * Pure: no I/O, no globals. Ownership: inputs are borrowed; returned json_t
+ * and strings are new and the caller's. NULL return means allocation failure.
+ */
+#ifndef AIGW_RECONCILER_APPLY_H
+#define AIGW_RECONCILER_APPLY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define APPLY_HASH_ANNOTATION "aigateway.kagenti.dev/applied-hash"
+#define APPLY_FINALIZER "aigateway.kagenti.dev/gateway-listeners"
+
+typedef enum {
+    APPLY_CREATE = 0,   /* absent: apply */
+    APPLY_UPDATE = 1,   /* ours, content changed: apply */
+    APPLY_SKIP = 2,     /* ours, same applied content: no write */
+    APPLY_CONFLICT = 3, /* not ours (other controller or none): never write */
+} apply_decision;
+
+/* The hex SHA-256 (64 chars) of an object's canonical JSON, without the hash annotation. */
+char *apply_content_hash(const json_t *obj);
+
+/* A copy of `desired` carrying the hash annotation. */
+json_t *apply_stamp(const json_t *desired);
+
+/* The controller ownerReference of an object (borrowed) or NULL. */
+const json_t *apply_controller_ref(const json_t *obj);
+
+/* True when the object's controller ownerReference has this uid. */
+bool apply_owned_by(const json_t *obj, const char *uid);
+
+/*
+ * Decision for `stamped` (from apply_stamp) against `live` (NULL when absent)
+ * for the policy with `uid`. On APPLY_CONFLICT, `why` gets a one-line reason.
+ */
+apply_decision apply_decide(const json_t *stamped, const json_t *live, const char *uid, char *why,
+                            size_t whylen);
+
+/*
+ * True when `live` (a generated object found by label) should be deleted:
+ * owned by `uid` and its kind/name is not among `desired` (array of objects).
+ */
+bool apply_is_stale(const json_t *live, const char *uid, const json_t *desired);
+
+/*
+ * True when policy `a` was created before `b`: creationTimestamp (RFC 3339,
+ * compared as text, which orders correctly for the API server's fixed
+ * format), then name, then namespace.
+ */
+bool apply_older(const json_t *a, const json_t *b);
+
+/*
+ * The older policy among `others` (array of policy objects, may include
+ * `self`, which is skipped by uid) that claims the same thing as `self`, or
+ * NULL. "Same thing" is decided by `clash(self, other, ctx)`.
+ */
+const json_t *apply_conflict_winner(const json_t *self, const json_t *others,
+                                    bool (*clash)(const json_t *a, const json_t *b, void *ctx),
+                                    void *ctx);
+
+/* Routing clash: same namespace and Gateway, and a model name in common (named into ctx->model). */
+typedef struct {
+    char model[256];
+} apply_routing_clash_ctx;
+bool apply_routing_clash(const json_t *a, const json_t *b, void *ctx);
+
+/* Access clash: same namespace and Gateway. */
+bool apply_access_clash(const json_t *a, const json_t *b, void *ctx);
+
+#endif
