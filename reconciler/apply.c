@@ -37,7 +37,7 @@ char *apply_content_hash(const json_t *obj)
         return NULL;
     }
     for (unsigned int i = 0; i < mdlen; i++) {
-        snprintf(hex + i * 2, 3, "%02x", md[i]);
+        snprintf(hex + (size_t)i * 2, 3, "%02x", md[i]);
     }
     return hex;
 }

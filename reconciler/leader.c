@@ -199,7 +199,7 @@ static void set_leading(leader_elector *le, bool leading)
     pthread_mutex_unlock(&le->mu);
     if (changed) {
         log_info(leading ? "leader: acquired lease" : "leader: lost lease", "lease", le->name,
-                 "identity", le->identity, NULL);
+                 "identity", le->identity, (char *)NULL);
         if (le->on_change) {
             le->on_change(le->ctx, leading);
         }
@@ -224,7 +224,7 @@ static void now_micro(char *buf, size_t len)
 /* Keeps leadership on an I/O error until the renew deadline passes. */
 static int io_failed(leader_elector *le, int64_t now_ms, const char *what, const char *err)
 {
-    log_warn("leader: lease request failed", "op", what, "error", err, NULL);
+    log_warn("leader: lease request failed", "op", what, "error", err, (char *)NULL);
     if (leader_is_leader(le) && now_ms - le->last_renew_ms > le->renew_deadline_ms) {
         set_leading(le, false);
     }
@@ -297,9 +297,10 @@ static void release(leader_elector *le)
         json_t *want =
             leader_lease_build(live, le->ns, le->name, le->identity, LEADER_RENEW, true, 1, ts);
         if (want && le->io.update(le->io.ctx, le->ns, le->name, want, err, sizeof err) == 0) {
-            log_info("leader: released lease", "lease", le->name, "identity", le->identity, NULL);
+            log_info("leader: released lease", "lease", le->name, "identity", le->identity,
+                     (char *)NULL);
         } else {
-            log_warn("leader: release failed", "lease", le->name, "error", err, NULL);
+            log_warn("leader: release failed", "lease", le->name, "error", err, (char *)NULL);
         }
         json_decref(want);
     }

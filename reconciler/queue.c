@@ -73,7 +73,7 @@ work_queue *wq_new(int64_t backoff_base_ms, int64_t backoff_max_ms)
         return NULL;
     }
     q->nbuckets = 256;
-    q->buckets = calloc(q->nbuckets, sizeof *q->buckets);
+    q->buckets = calloc(q->nbuckets, sizeof(wq_entry *));
     if (!q->buckets) {
         free(q);
         return NULL;
@@ -116,7 +116,7 @@ static wq_entry *find(work_queue *q, const char *key)
 static void grow(work_queue *q)
 {
     size_t n = q->nbuckets * 2;
-    wq_entry **nb = calloc(n, sizeof *nb);
+    wq_entry **nb = calloc(n, sizeof(wq_entry *));
     if (!nb) {
         return; /* keep the smaller table: slower, still correct */
     }
