@@ -22,6 +22,15 @@
 int yaml_json_load(const char *buf, size_t len, const char *source_name, json_t **docs_out,
                    char *err, size_t errlen);
 
+/*
+ * Like yaml_json_load, and also returns in *lines_out (a JSON array of
+ * integers, one per document in *docs_out) the 1-based line where each
+ * document's content starts, so callers can name the line of a document
+ * that parses but is not acceptable. lines_out may be NULL.
+ */
+int yaml_json_load_lines(const char *buf, size_t len, const char *source_name, json_t **docs_out,
+                         json_t **lines_out, char *err, size_t errlen);
+
 /* Reads a file and calls yaml_json_load. */
 int yaml_json_load_file(const char *path, json_t **docs_out, char *err, size_t errlen);
 

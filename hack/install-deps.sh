@@ -12,7 +12,7 @@ packages=(
   # lint, sanitizers, fuzzing
   clang clang-tidy clang-format cppcheck valgrind
   # tests and demo: TLS clients, metrics checker, conformance checker, kubectl unpacking
-  curl openssl ca-certificates python3 python3-jsonpatch python3-jsonschema
+  curl openssl ca-certificates python3 python3-jsonpatch python3-jsonschema python3-yaml
   prometheus unzip procps
 )
 # node + npm run the conformance checker; a machine may already carry a node

@@ -49,15 +49,21 @@ void admission_request_free(admission_request *req);
 
 typedef struct {
     int allowed;
-    int code;       /* status.code; 0 = no status block */
-    char *reason;   /* status.reason ("Invalid", ...) or NULL */
-    char *message;  /* status.message or NULL */
-    json_t *causes; /* status.details.causes (array) or NULL */
+    int code;           /* status.code; 0 = no status block */
+    char *reason;       /* status.reason ("Invalid", ...) or NULL */
+    char *message;      /* status.message or NULL */
+    json_t *causes;     /* status.details.causes (array) or NULL */
+    char *details_kind; /* status.details.kind or NULL (set by deny_invalid) */
+    char *details_name; /* status.details.name or NULL (set by deny_invalid) */
     char **warnings;
     size_t n_warnings;
     json_t *patch; /* JSON Patch (array of ops) or NULL for none */
     int oom;       /* an allocation failed while building the response */
 } admission_response;
+
+/* Longest warning kept, in bytes; more warnings than ADMISSION_MAX_WARNINGS are summarised. */
+#define ADMISSION_WARNING_MAX 256
+#define ADMISSION_MAX_WARNINGS 32
 
 /* allowed = 1, nothing else. */
 void admission_response_init(admission_response *resp);
@@ -70,6 +76,12 @@ void admission_response_free(admission_response *resp);
  */
 void admission_response_warn(admission_response *resp, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * The text as a warning: valid UTF-8, control characters as spaces, at most
+ * ADMISSION_WARNING_MAX bytes (cut between characters). Caller frees; NULL on OOM.
+ */
+char *admission_sanitize_warning(const char *text);
 
 /*
  * Denies with 422 Invalid: status.message is "<kind> \"<name>\" is invalid: "
@@ -85,7 +97,16 @@ void admission_response_deny(admission_response *resp, int code, const char *rea
 /* Sets the JSON Patch (steals the reference). An empty array means no patch. */
 void admission_response_set_patch(admission_response *resp, json_t *patch);
 
-/* The reply body, JSON. Caller frees. NULL on allocation failure. */
+/*
+ * The reply body, JSON: {"apiVersion","kind","response":{"uid","allowed","status"
+ * (when code != 0: status, message, reason, details{name,kind,causes}, code),
+ * "warnings" (when any; past ADMISSION_MAX_WARNINGS the last entry says how
+ * many more), "patchType":"JSONPatch","patch":<base64> (only for a non-empty
+ * patch on an allowed CREATE or UPDATE: the API server refuses patches on
+ * DELETE and CONNECT)}}. Duplicate warnings are dropped when added.
+ * Caller frees. NULL on allocation failure or when resp->oom is set (the
+ * server then answers 500 and the webhook's failurePolicy applies).
+ */
 char *admission_review_render(const admission_request *req, const admission_response *resp,
                               size_t *len_out);
 

@@ -1,0 +1,565 @@
+/*
+ * admission: the AdmissionReview admission.k8s.io/v1 envelope (see
+ * admission.h). Parsing checks every field a handler may read, with the type
+ * the API server sends, so handlers can trust the borrowed pointers; anything
+ * else is refused with one line naming the field. Rendering builds the whole
+ * reply here, so no handler can produce a reply the API server would reject.
+ */
+#include "webhook/admission.h"
+
+#include <openssl/evp.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ADMISSION_API_VERSION "admission.k8s.io/v1"
+#define ADMISSION_KIND "AdmissionReview"
+
+/* ---- parsing ---------------------------------------------------------------------------- */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err != NULL && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+        /* One line, whatever the input was. */
+        for (char *p = err; *p != '\0'; p++) {
+            if ((unsigned char)*p < 0x20) {
+                *p = ' ';
+            }
+        }
+    }
+    return -1;
+}
+
+static const char *json_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "boolean";
+    case JSON_NULL:
+    default:
+        return "null";
+    }
+}
+
+/*
+ * An optional string member: absent or null gives NULL; another type is an
+ * error. `required` also refuses absent, null and "".
+ */
+static int get_string(const json_t *obj, const char *parent, const char *key, int required,
+                      const char **out, char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (v == NULL || json_is_null(v)) {
+        if (required) {
+            return fail(err, errlen, "%s.%s is missing", parent, key);
+        }
+        return 0;
+    }
+    if (!json_is_string(v)) {
+        return fail(err, errlen, "%s.%s must be a string, got %s", parent, key, json_type_name(v));
+    }
+    *out = json_string_value(v);
+    if (required && (*out)[0] == '\0') {
+        return fail(err, errlen, "%s.%s is empty", parent, key);
+    }
+    return 0;
+}
+
+/* An optional object member: absent or null gives NULL; another type is an error. */
+static int get_object(json_t *obj, const char *parent, const char *key, int required, json_t **out,
+                      char *err, size_t errlen)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (v == NULL || json_is_null(v)) {
+        if (required) {
+            return fail(err, errlen, "%s.%s is missing", parent, key);
+        }
+        return 0;
+    }
+    if (!json_is_object(v)) {
+        return fail(err, errlen, "%s.%s must be an object, got %s", parent, key, json_type_name(v));
+    }
+    *out = v;
+    return 0;
+}
+
+static int check_envelope(json_t *root, admission_request *req, char *err, size_t errlen)
+{
+    const char *kind = NULL;
+    if (!json_is_object(root)) {
+        return fail(err, errlen, "request body is a JSON %s, not an AdmissionReview object",
+                    json_type_name(root));
+    }
+    if (get_string(root, "AdmissionReview", "kind", 1, &kind, err, errlen) != 0 ||
+        get_string(root, "AdmissionReview", "apiVersion", 1, &req->api_version, err, errlen) != 0) {
+        return -1;
+    }
+    if (strcmp(kind, ADMISSION_KIND) != 0) {
+        return fail(err, errlen, "kind must be \"" ADMISSION_KIND "\", got \"%.64s\"", kind);
+    }
+    if (strcmp(req->api_version, ADMISSION_API_VERSION) != 0) {
+        return fail(err, errlen,
+                    "unsupported apiVersion \"%.64s\": only " ADMISSION_API_VERSION " is served",
+                    req->api_version);
+    }
+    return 0;
+}
+
+static int check_operation(const char *op, char *err, size_t errlen)
+{
+    static const char *const ops[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        if (strcmp(op, ops[i]) == 0) {
+            return 0;
+        }
+    }
+    return fail(err, errlen,
+                "request.operation \"%.32s\" is not one of CREATE, UPDATE, DELETE, CONNECT", op);
+}
+
+static int check_request(json_t *request, admission_request *req, char *err, size_t errlen)
+{
+    const char *p = "request";
+    json_t *kind = NULL, *resource = NULL;
+    if (get_string(request, p, "uid", 1, &req->uid, err, errlen) != 0 ||
+        get_object(request, p, "kind", 1, &kind, err, errlen) != 0 ||
+        get_string(kind, "request.kind", "group", 0, &req->group, err, errlen) != 0 ||
+        get_string(kind, "request.kind", "version", 1, &req->version, err, errlen) != 0 ||
+        get_string(kind, "request.kind", "kind", 1, &req->kind, err, errlen) != 0 ||
+        get_object(request, p, "resource", 0, &resource, err, errlen) != 0 ||
+        get_string(request, p, "operation", 1, &req->operation, err, errlen) != 0 ||
+        get_string(request, p, "subResource", 0, &req->sub_resource, err, errlen) != 0 ||
+        get_string(request, p, "name", 0, &req->name, err, errlen) != 0 ||
+        get_string(request, p, "namespace", 0, &req->ns, err, errlen) != 0 ||
+        get_object(request, p, "object", 0, &req->object, err, errlen) != 0 ||
+        get_object(request, p, "oldObject", 0, &req->old_object, err, errlen) != 0) {
+        return -1;
+    }
+    if (req->group == NULL) {
+        req->group = "";
+    }
+    if (resource != NULL &&
+        get_string(resource, "request.resource", "resource", 0, &req->resource, err, errlen) != 0) {
+        return -1;
+    }
+    if (check_operation(req->operation, err, errlen) != 0) {
+        return -1;
+    }
+    /* Empty strings mean "not set" for these, as in the Go types. */
+    if (req->sub_resource != NULL && req->sub_resource[0] == '\0') {
+        req->sub_resource = NULL;
+    }
+    const json_t *dry = json_object_get(request, "dryRun");
+    if (dry != NULL && !json_is_null(dry)) {
+        if (!json_is_boolean(dry)) {
+            return fail(err, errlen, "request.dryRun must be a boolean, got %s",
+                        json_type_name(dry));
+        }
+        req->dry_run = json_is_true(dry);
+    }
+    return 0;
+}
+
+int admission_request_parse(const char *body, size_t len, admission_request *req, char *err,
+                            size_t errlen)
+{
+    memset(req, 0, sizeof *req);
+    if (body == NULL || len == 0) {
+        return fail(err, errlen, "request body is empty");
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+    if (root == NULL) {
+        return fail(err, errlen, "request body is not valid JSON: %s (line %d, column %d)",
+                    jerr.text, jerr.line, jerr.column);
+    }
+    json_t *request = NULL;
+    if (check_envelope(root, req, err, errlen) != 0 ||
+        get_object(root, "AdmissionReview", "request", 1, &request, err, errlen) != 0 ||
+        check_request(request, req, err, errlen) != 0) {
+        json_decref(root);
+        memset(req, 0, sizeof *req);
+        return -1;
+    }
+    req->review = root;
+    return 0;
+}
+
+void admission_request_free(admission_request *req)
+{
+    if (req != NULL) {
+        json_decref(req->review);
+        memset(req, 0, sizeof *req);
+    }
+}
+
+/* ---- building the response ---------------------------------------------------------------- */
+
+void admission_response_init(admission_response *resp)
+{
+    memset(resp, 0, sizeof *resp);
+    resp->allowed = 1;
+}
+
+void admission_response_free(admission_response *resp)
+{
+    if (resp == NULL) {
+        return;
+    }
+    free(resp->reason);
+    free(resp->message);
+    free(resp->details_kind);
+    free(resp->details_name);
+    json_decref(resp->causes);
+    for (size_t i = 0; i < resp->n_warnings; i++) {
+        free(resp->warnings[i]);
+    }
+    free(resp->warnings);
+    json_decref(resp->patch);
+    memset(resp, 0, sizeof *resp);
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 when it is not valid. */
+static size_t utf8_seq_len(const unsigned char *p, size_t n)
+{
+    size_t len;
+    unsigned int min;
+    if (p[0] < 0x80) {
+        return 1;
+    } else if ((p[0] & 0xE0) == 0xC0) {
+        len = 2;
+        min = 0x80;
+    } else if ((p[0] & 0xF0) == 0xE0) {
+        len = 3;
+        min = 0x800;
+    } else if ((p[0] & 0xF8) == 0xF0) {
+        len = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len > n) {
+        return 0;
+    }
+    unsigned int cp = p[0] & (0x7F >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    return len;
+}
+
+/*
+ * Copies text as valid UTF-8 of at most `max` bytes, never cutting a character.
+ * Broken sequences become a space; so do control characters when `controls`
+ * is set (ASCII controls, DEL and C1). Caller frees; NULL on allocation failure.
+ */
+static char *sanitize_text(const char *text, size_t max, int controls)
+{
+    size_t n = strlen(text);
+    char *out = malloc((n < max ? n : max) + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+    const unsigned char *p = (const unsigned char *)text;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_seq_len(p + i, n - i);
+        int is_c1 = l == 2 && p[i] == 0xC2 && p[i + 1] <= 0x9F;
+        if (l == 0 || (controls && (is_c1 || (l == 1 && (p[i] < 0x20 || p[i] == 0x7F))))) {
+            if (o + 1 > max) {
+                break;
+            }
+            out[o++] = ' ';
+            i += l == 0 ? 1 : l;
+            continue;
+        }
+        if (o + l > max) {
+            break;
+        }
+        memcpy(out + o, p + i, l);
+        o += l;
+        i += l;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+char *admission_sanitize_warning(const char *text)
+{
+    return sanitize_text(text, ADMISSION_WARNING_MAX, 1);
+}
+
+void admission_response_warn(admission_response *resp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *raw = NULL;
+    int n = vasprintf(&raw, fmt, ap);
+    va_end(ap);
+    if (n < 0 || raw == NULL) {
+        resp->oom = 1;
+        return;
+    }
+    char *clean = admission_sanitize_warning(raw);
+    free(raw);
+    if (clean == NULL) {
+        resp->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < resp->n_warnings; i++) {
+        if (strcmp(resp->warnings[i], clean) == 0) {
+            free(clean); /* the same advice twice helps nobody */
+            return;
+        }
+    }
+    char **grown = realloc(resp->warnings, (resp->n_warnings + 1) * sizeof *grown);
+    if (grown == NULL) {
+        free(clean);
+        resp->oom = 1;
+        return;
+    }
+    resp->warnings = grown;
+    resp->warnings[resp->n_warnings++] = clean;
+}
+
+static void replace_string(admission_response *resp, char **slot, const char *value)
+{
+    free(*slot);
+    *slot = NULL;
+    if (value != NULL) {
+        *slot = strdup(value);
+        if (*slot == NULL) {
+            resp->oom = 1;
+        }
+    }
+}
+
+void admission_response_deny(admission_response *resp, int code, const char *reason,
+                             const char *message)
+{
+    resp->allowed = 0;
+    resp->code = code;
+    replace_string(resp, &resp->reason, reason);
+    replace_string(resp, &resp->message, message);
+}
+
+void admission_response_deny_invalid(admission_response *resp, const char *kind, const char *name,
+                                     const field_errors *errs)
+{
+    char *joined = field_errors_join(errs);
+    char *msg = NULL;
+    if (joined == NULL) {
+        resp->oom = 1;
+    } else if (joined[0] != '\0') {
+        msg = str_printf("%s \"%s\" is invalid: %s", kind, name ? name : "", joined);
+    } else {
+        msg = str_printf("%s \"%s\" is invalid", kind, name ? name : "");
+    }
+    if (msg == NULL) {
+        resp->oom = 1;
+    }
+    admission_response_deny(resp, 422, "Invalid", msg);
+    replace_string(resp, &resp->details_kind, kind);
+    replace_string(resp, &resp->details_name, name);
+    json_decref(resp->causes);
+    resp->causes = field_errors_causes(errs);
+    if (resp->causes == NULL || field_errors_oom(errs)) {
+        resp->oom = 1;
+    }
+    free(msg);
+    free(joined);
+}
+
+void admission_response_set_patch(admission_response *resp, json_t *patch)
+{
+    json_decref(resp->patch);
+    resp->patch = patch;
+}
+
+/* ---- rendering -------------------------------------------------------------------------- */
+
+/* Standard base64 without line breaks. Caller frees. */
+static char *base64_encode(const char *data, size_t len)
+{
+    if (len > (size_t)1 << 30) {
+        return NULL;
+    }
+    size_t out_len = 4 * ((len + 2) / 3);
+    char *out = malloc(out_len + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
+    out[out_len] = '\0';
+    return out;
+}
+
+/* A JSON string of text made valid UTF-8 first (handlers may echo raw input). */
+static json_t *json_text(const char *text)
+{
+    json_t *v = json_string(text);
+    if (v == NULL && text != NULL) {
+        char *clean = sanitize_text(text, strlen(text), 0);
+        if (clean != NULL) {
+            v = json_string(clean);
+            free(clean);
+        }
+    }
+    return v;
+}
+
+/* Adds `value` (stolen) to obj; a NULL value (failed allocation) marks the build failed. */
+static void set_new(json_t *obj, const char *key, json_t *value, int *failed)
+{
+    if (value == NULL || json_object_set_new(obj, key, value) != 0) {
+        *failed = 1;
+    }
+}
+
+static json_t *render_status(const admission_response *resp, int *failed)
+{
+    json_t *st = json_object();
+    if (st == NULL) {
+        *failed = 1;
+        return NULL;
+    }
+    set_new(st, "status", json_string(resp->allowed ? "Success" : "Failure"), failed);
+    if (resp->message != NULL) {
+        set_new(st, "message", json_text(resp->message), failed);
+    }
+    if (resp->reason != NULL) {
+        set_new(st, "reason", json_text(resp->reason), failed);
+    }
+    if (resp->causes != NULL || resp->details_kind != NULL || resp->details_name != NULL) {
+        json_t *details = json_object();
+        if (details != NULL && resp->details_name != NULL) {
+            set_new(details, "name", json_text(resp->details_name), failed);
+        }
+        if (details != NULL && resp->details_kind != NULL) {
+            set_new(details, "kind", json_text(resp->details_kind), failed);
+        }
+        if (details != NULL && resp->causes != NULL) {
+            set_new(details, "causes", json_deep_copy(resp->causes), failed);
+        }
+        set_new(st, "details", details, failed);
+    }
+    set_new(st, "code", json_integer(resp->code), failed);
+    return st;
+}
+
+static json_t *render_warnings(const admission_response *resp, int *failed)
+{
+    json_t *arr = json_array();
+    if (arr == NULL) {
+        *failed = 1;
+        return NULL;
+    }
+    size_t shown = resp->n_warnings;
+    if (shown > ADMISSION_MAX_WARNINGS) {
+        shown = ADMISSION_MAX_WARNINGS - 1;
+    }
+    for (size_t i = 0; i < shown; i++) {
+        /* Warnings went through admission_sanitize_warning: valid UTF-8 by construction. */
+        if (json_array_append_new(arr, json_string(resp->warnings[i])) != 0) {
+            *failed = 1;
+        }
+    }
+    if (shown < resp->n_warnings) {
+        char note[64];
+        snprintf(note, sizeof note, "%zu more warnings not shown", resp->n_warnings - shown);
+        if (json_array_append_new(arr, json_string(note)) != 0) {
+            *failed = 1;
+        }
+    }
+    return arr;
+}
+
+/* The patch is only sent when non-empty and only for operations that may mutate. */
+static int patch_applies(const admission_request *req, const admission_response *resp)
+{
+    if (resp->patch == NULL || !json_is_array(resp->patch) || json_array_size(resp->patch) == 0) {
+        return 0;
+    }
+    if (!resp->allowed || req->operation == NULL) {
+        return 0;
+    }
+    return strcmp(req->operation, "CREATE") == 0 || strcmp(req->operation, "UPDATE") == 0;
+}
+
+static void render_patch(json_t *response, const json_t *patch, int *failed)
+{
+    char *text = json_dumps(patch, JSON_COMPACT);
+    char *b64 = text != NULL ? base64_encode(text, strlen(text)) : NULL;
+    if (b64 == NULL) {
+        *failed = 1;
+    } else {
+        set_new(response, "patchType", json_string("JSONPatch"), failed);
+        set_new(response, "patch", json_string(b64), failed);
+    }
+    free(b64);
+    free(text);
+}
+
+char *admission_review_render(const admission_request *req, const admission_response *resp,
+                              size_t *len_out)
+{
+    if (req == NULL || req->uid == NULL || resp == NULL || resp->oom) {
+        return NULL;
+    }
+    int failed = 0;
+    json_t *root = json_object();
+    json_t *response = json_object();
+    if (root == NULL || response == NULL) {
+        json_decref(root);
+        json_decref(response);
+        return NULL;
+    }
+    set_new(root, "apiVersion",
+            json_string(req->api_version ? req->api_version : ADMISSION_API_VERSION), &failed);
+    set_new(root, "kind", json_string(ADMISSION_KIND), &failed);
+    set_new(response, "uid", json_string(req->uid), &failed);
+    set_new(response, "allowed", json_boolean(resp->allowed), &failed);
+    if (resp->code != 0) {
+        set_new(response, "status", render_status(resp, &failed), &failed);
+    }
+    if (resp->n_warnings > 0) {
+        set_new(response, "warnings", render_warnings(resp, &failed), &failed);
+    }
+    if (patch_applies(req, resp)) {
+        render_patch(response, resp->patch, &failed);
+    }
+    set_new(root, "response", response, &failed);
+    char *out = failed ? NULL : json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (out != NULL && len_out != NULL) {
+        *len_out = strlen(out);
+    }
+    return out;
+}
