@@ -115,6 +115,9 @@ static int check_envelope(json_t *root, admission_request *req, char *err, size_
         get_string(root, "AdmissionReview", "apiVersion", 1, &req->api_version, err, errlen) != 0) {
         return -1;
     }
+    if (kind == NULL || req->api_version == NULL) {
+        return fail(err, errlen, "AdmissionReview.kind and apiVersion are required");
+    }
     if (strcmp(kind, ADMISSION_KIND) != 0) {
         return fail(err, errlen, "kind must be \"" ADMISSION_KIND "\", got \"%.64s\"", kind);
     }
@@ -163,7 +166,7 @@ static int check_request(json_t *request, admission_request *req, char *err, siz
         get_string(resource, "request.resource", "resource", 0, &req->resource, err, errlen) != 0) {
         return -1;
     }
-    if (check_operation(req->operation, err, errlen) != 0) {
+    if (req->operation == NULL || check_operation(req->operation, err, errlen) != 0) {
         return -1;
     }
     /* Empty strings mean "not set" for these, as in the Go types. */
