@@ -1,0 +1,364 @@
+"""Field ownership (metadata.managedFields) and server-side apply.
+
+A field set is a Python set of paths; a path is a tuple of elements
+("f", field) or ("k", '{"name":"x"}') (an item of an associative list, keyed by
+the JSON of its key fields). Sets are stored in managedFields as FieldsV1
+(`f:`/`k:` trees with "." marking a node that is itself a member), exactly as
+kube-apiserver writes them.
+
+Rules (a faithful subset of structured-merge-diff):
+- Lists of objects keyed by `name` (`type` for `conditions`) are associative and
+  merge item by item; every other list is atomic and owned as one field.
+- Apply: the applier's new set is the leaf fields of its configuration. A field
+  another manager owns whose value the apply would change is a conflict (409,
+  cause FieldManagerConflict) unless force, which takes it over. Fields the
+  applier owned before and no longer applies are removed from the object when no
+  other manager owns them.
+- Update (create/PUT/PATCH): the writer takes every field it changed; other
+  managers lose those fields, nobody owns fields that no longer exist.
+"""
+
+import copy
+import json
+
+from patching import list_merge_key
+
+# Fields the server owns; never tracked (as the real field manager strips them).
+_STRIPPED_META = ("name", "namespace", "uid", "resourceVersion", "generation",
+                  "creationTimestamp", "managedFields", "selfLink", "deletionTimestamp",
+                  "deletionGracePeriodSeconds", "generateName")
+
+
+def strip_untracked(obj):
+    o = dict(obj)
+    o.pop("apiVersion", None)
+    o.pop("kind", None)
+    if isinstance(o.get("metadata"), dict):
+        m = dict(o["metadata"])
+        for k in _STRIPPED_META:
+            m.pop(k, None)
+        if m:
+            o["metadata"] = m
+        else:
+            del o["metadata"]
+    return o
+
+
+def _key_of(item, key):
+    return json.dumps({key: item.get(key)}, separators=(",", ":"))
+
+
+def leaf_paths(obj, prefix=(), out=None):
+    """Every owned leaf of obj: scalars, atomic lists, empty maps, list items."""
+    if out is None:
+        out = set()
+    for k, v in obj.items():
+        p = prefix + (("f", k),)
+        if isinstance(v, dict):
+            if v:
+                leaf_paths(v, p, out)
+            else:
+                out.add(p)
+        elif isinstance(v, list):
+            key = list_merge_key(k, v)
+            if key is None:
+                out.add(p)
+            else:
+                for item in v:
+                    ip = p + (("k", _key_of(item, key)),)
+                    out.add(ip)
+                    leaf_paths(item, ip, out)
+        else:
+            out.add(p)
+    return out
+
+
+def _find_item(lst, keyjson):
+    want = json.loads(keyjson)
+    for n, item in enumerate(lst):
+        if isinstance(item, dict) and all(item.get(k) == v for k, v in want.items()):
+            return n
+    return None
+
+
+def value_at(obj, path):
+    """(True, value) when path exists in obj, else (False, None)."""
+    cur = obj
+    for kind, name in path:
+        if kind == "f":
+            if not isinstance(cur, dict) or name not in cur:
+                return False, None
+            cur = cur[name]
+        else:
+            if not isinstance(cur, list):
+                return False, None
+            n = _find_item(cur, name)
+            if n is None:
+                return False, None
+            cur = cur[n]
+    return True, cur
+
+
+def remove_path(obj, path):
+    """Removes path from obj (in place); empty parent maps left behind go too."""
+    chain = [obj]
+    cur = obj
+    for kind, name in path[:-1]:
+        ok, cur = value_at(cur, ((kind, name),))
+        if not ok:
+            return
+        chain.append(cur)
+    kind, name = path[-1]
+    parent = chain[-1]
+    if kind == "f" and isinstance(parent, dict):
+        parent.pop(name, None)
+    elif kind == "k" and isinstance(parent, list):
+        n = _find_item(parent, name)
+        if n is not None:
+            del parent[n]
+    # Prune maps emptied by the removal (not list items: an item keeps its key).
+    for depth in range(len(path) - 1, 0, -1):
+        node = chain[depth]
+        kind, name = path[depth - 1]
+        if isinstance(node, dict) and not node and kind == "f":
+            chain[depth - 1].pop(name, None)
+        else:
+            break
+
+
+def _changed(before, after, path):
+    ok1, v1 = value_at(before, path)
+    ok2, v2 = value_at(after, path)
+    if ok1 != ok2:
+        return True
+    if not ok1:
+        return False
+    if path[-1][0] == "k" or (isinstance(v1, dict) and isinstance(v2, dict) and v1 and v2):
+        return False
+    return v1 != v2
+
+
+def ssa_merge(live, applied, field=None):
+    """live with applied merged in (associative lists by key); neither is modified."""
+    if isinstance(live, dict) and isinstance(applied, dict):
+        out = dict(live)
+        for k, v in applied.items():
+            out[k] = ssa_merge(live[k], v, k) if k in live else copy.deepcopy(v)
+        return out
+    if isinstance(live, list) and isinstance(applied, list):
+        key = list_merge_key(field, applied)
+        if key is not None and (not live or list_merge_key(field, live) == key):
+            out = [copy.deepcopy(i) for i in live]
+            for item in applied:
+                n = _find_item(out, _key_of(item, key))
+                if n is None:
+                    out.append(copy.deepcopy(item))
+                else:
+                    out[n] = ssa_merge(out[n], item, None)
+            return out
+    return copy.deepcopy(applied)
+
+
+def drop_nulls(v):
+    if isinstance(v, dict):
+        return {k: drop_nulls(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [drop_nulls(x) for x in v]
+    return v
+
+
+# --- FieldsV1 encoding ------------------------------------------------------
+
+def _enc(el):
+    return el[0] + ":" + el[1]
+
+
+def _dec(s):
+    kind, _, rest = s.partition(":")
+    return (kind, rest)
+
+
+def to_fields_v1(paths):
+    root = {}
+    members = set(paths)
+    for p in paths:
+        node = root
+        for el in p:
+            node = node.setdefault(el, {})
+    def render(node, prefix):
+        out = {}
+        for el in sorted(node, key=lambda e: _enc(e)):
+            child = node[el]
+            p = prefix + (el,)
+            sub = render(child, p)
+            if child and p in members:
+                sub = dict([(".", {})] + list(sub.items()))
+            out[_enc(el)] = sub
+        return out
+    return render(root, ())
+
+
+def from_fields_v1(tree, prefix=(), out=None):
+    if out is None:
+        out = set()
+    for k, sub in (tree or {}).items():
+        if k == ".":
+            if prefix:
+                out.add(prefix)
+            continue
+        p = prefix + (_dec(k),)
+        if not sub:
+            out.add(p)
+        else:
+            from_fields_v1(sub, p, out)
+    return out
+
+
+def path_string(path):
+    s = ""
+    for kind, name in path:
+        if kind == "f":
+            s += "." + name
+        elif kind == "k":
+            keys = json.loads(name)
+            s += "[" + ",".join("%s=%s" % (k, json.dumps(v)) for k, v in keys.items()) + "]"
+        else:
+            s += "[" + name + "]"
+    return s
+
+
+# --- managedFields entries ---------------------------------------------------
+
+class Entry:
+    def __init__(self, manager, operation, api_version, time, fields, subresource=""):
+        self.manager = manager
+        self.operation = operation
+        self.api_version = api_version
+        self.time = time
+        self.fields = fields
+        self.subresource = subresource
+
+    def ident(self):
+        return (self.manager, self.operation, self.subresource)
+
+    def describe(self):
+        s = json.dumps(self.manager)
+        if self.subresource:
+            s += " with subresource %s" % json.dumps(self.subresource)
+        if self.operation == "Update":
+            s += " using %s" % self.api_version
+            if self.time:
+                s += " at %s" % self.time
+        return s
+
+    def to_json(self):
+        e = {"manager": self.manager, "operation": self.operation,
+             "apiVersion": self.api_version, "time": self.time, "fieldsType": "FieldsV1",
+             "fieldsV1": to_fields_v1(self.fields)}
+        if self.subresource:
+            e["subresource"] = self.subresource
+        return e
+
+
+def parse_entries(obj):
+    out = []
+    for e in (obj.get("metadata") or {}).get("managedFields") or []:
+        if not isinstance(e, dict) or not e.get("manager") and not e.get("fieldsV1"):
+            continue
+        out.append(Entry(e.get("manager", ""), e.get("operation", "Update"),
+                         e.get("apiVersion", ""), e.get("time", ""),
+                         from_fields_v1(e.get("fieldsV1") or {}), e.get("subresource", "")))
+    return out
+
+
+def _finish(entries, obj):
+    """Drops fields that no longer exist and entries left empty."""
+    tracked = strip_untracked(obj)
+    out = []
+    for e in entries:
+        e.fields = {p for p in e.fields if value_at(tracked, p)[0]}
+        if e.fields:
+            out.append(e)
+    return [e.to_json() for e in out]
+
+
+def record_update(old, new, manager, subresource, api_version, now):
+    """managedFields for `new` after a non-apply write by `manager` (old may be None)."""
+    entries = parse_entries(old) if old is not None else []
+    before = strip_untracked(old) if old is not None else {}
+    after = strip_untracked(new)
+    changed = {p for p in leaf_paths(after) if _changed(before, after, p)}
+    removed = {p for p in leaf_paths(before) if not value_at(after, p)[0]}
+    ident = (manager, "Update", subresource)
+    mine = next((e for e in entries if e.ident() == ident), None)
+    for e in entries:
+        if e is not mine:
+            e.fields -= changed | removed
+    if changed:
+        if mine is None:
+            mine = Entry(manager, "Update", api_version, now, set(), subresource)
+            entries.append(mine)
+        mine.fields |= changed
+        mine.time = now
+        mine.api_version = api_version
+    return _finish(entries, new)
+
+
+class ApplyConflict(Exception):
+    def __init__(self, conflicts):
+        super().__init__("apply conflict")
+        self.conflicts = conflicts     # [(manager description, path string)]
+
+
+def apply(live, applied, manager, force, subresource, api_version, now, scope=None):
+    """Server-side apply of `applied` (already stripped of untouchable parts) onto
+    `live` (None when creating). `scope`, when set, restricts ownership to paths
+    under that top-level field (the status subresource) or excludes it
+    (("not", "status") for a main-resource write of a kind with status).
+    Returns (merged object, managedFields list). Raises ApplyConflict."""
+    applied = drop_nulls(applied)
+    base = live if live is not None else {}
+    entries = parse_entries(base) if live is not None else []
+    tracked_applied = strip_untracked(applied)
+    new_set = leaf_paths(tracked_applied)
+    if scope is not None:
+        new_set = {p for p in new_set if _in_scope(p, scope)}
+    merged = ssa_merge(base, applied)
+    ident = (manager, "Apply", subresource)
+    mine = next((e for e in entries if e.ident() == ident), None)
+    conflicts = []
+    losers = []
+    for e in entries:
+        if e is mine:
+            continue
+        hit = sorted((p for p in new_set & e.fields if _changed(base, merged, p)),
+                     key=path_string)
+        for p in hit:
+            conflicts.append((e.describe(), path_string(p)))
+        if hit:
+            losers.append((e, set(hit)))
+    if conflicts and not force:
+        raise ApplyConflict(conflicts)
+    for e, hit in losers:
+        e.fields -= hit
+    others = set()
+    for e in entries:
+        if e is not mine:
+            others |= e.fields
+    if mine is not None:
+        dropped = mine.fields - new_set - others
+        for p in sorted(dropped, key=len, reverse=True):
+            remove_path(merged, p)
+    else:
+        mine = Entry(manager, "Apply", api_version, now, set(), subresource)
+        entries.append(mine)
+    mine.fields = set(new_set)
+    mine.time = now
+    mine.api_version = api_version
+    return merged, _finish(entries, merged)
+
+
+def _in_scope(path, scope):
+    if scope[0] == "not":
+        return path[0] != ("f", scope[1])
+    return path[0] == ("f", scope[1])
