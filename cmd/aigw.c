@@ -3,6 +3,9 @@
  * the process exit status (0 ok, 1 failure/invalid input, 2 usage or I/O
  * error); this file is the only place that exits.
  */
+#include "policy/validate_cmd.h"
+#include "reconciler/render_cmd.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,8 @@ static int cmd_version(int argc, char **argv)
 
 static const command commands[] = {
     {"version", cmd_version, "print the version"},
+    {"validate", policy_cmd_validate, "validate AIRoutingPolicy/AIAccessPolicy files offline"},
+    {"render", reconciler_cmd_render, "print the resources the reconciler would apply"},
 };
 
 static void usage(FILE *out)
