@@ -4,6 +4,7 @@
  * error); this file is the only place that exits.
  */
 #include "policy/validate_cmd.h"
+#include "reconciler/reconcile_cmd.h"
 #include "reconciler/render_cmd.h"
 
 #include <stdio.h>
@@ -32,6 +33,7 @@ static const command commands[] = {
     {"version", cmd_version, "print the version"},
     {"validate", policy_cmd_validate, "validate AIRoutingPolicy/AIAccessPolicy files offline"},
     {"render", reconciler_cmd_render, "print the resources the reconciler would apply"},
+    {"reconcile", reconciler_cmd_reconcile, "run the controller that writes the Envoy resources"},
 };
 
 static void usage(FILE *out)

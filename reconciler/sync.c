@@ -80,14 +80,7 @@ static void event_time(char *buf, size_t len)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    time_t s = ts.tv_sec;
-    char base[32];
-    if (!gmtime_r(&s, &tm) || strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-        snprintf(buf, len, "1970-01-01T00:00:00.000000Z");
-        return;
-    }
-    snprintf(buf, len, "%s.%06ldZ", base, ts.tv_nsec / 1000);
+    leader_format_microtime(&ts, buf, len);
 }
 
 /*
@@ -796,9 +789,8 @@ static void bundle_condition(sync_ctx *s, status_builder *b, const intent_access
                                           REASON_BUNDLE_EMPTY, REASON_BUNDLE_PARSE_ERROR};
     const char *reason = reasons[ia->bundle_state];
     if (ia->bundle_state == INTENT_BUNDLE_READY) {
-        status_builder_condition(b, COND_BUNDLE_READY, true, reason,
-                                 "%d CA(s) valid, %d skipped", ia->bundle_certificates,
-                                 ia->bundle_expired);
+        status_builder_condition(b, COND_BUNDLE_READY, true, reason, "%d CA(s) valid, %d skipped",
+                                 ia->bundle_certificates, ia->bundle_expired);
     } else {
         status_builder_condition(b, COND_BUNDLE_READY, false, reason, "%s",
                                  ia->bundle_error ? ia->bundle_error : reason);
@@ -808,9 +800,9 @@ static void bundle_condition(sync_ctx *s, status_builder *b, const intent_access
     if (ia->bundle_next_expiry > 0) {
         cond_format_time(ia->bundle_next_expiry, next, sizeof next);
     }
-    status_builder_field(b, "bundle",
-                         status_bundle_new(ia->bundle_certificates, ia->bundle_expired,
-                                           next[0] ? next : NULL));
+    status_builder_field(
+        b, "bundle",
+        status_bundle_new(ia->bundle_certificates, ia->bundle_expired, next[0] ? next : NULL));
 }
 
 /* True when every listener of `cfg` already has the same tls in `live`. */
@@ -851,7 +843,7 @@ static int program_gateway(sync_ctx *s, const intent_access *ia, char *msg, size
     json_t *cfg = NULL;
     char err[ERRLEN];
     if (envoy_render_gateway_apply(ia, &cfg, err, sizeof err) != 0) {
-        snprintf(msg, msglen, "Gateway apply configuration: %s", err);
+        snprintf(msg, msglen, "Gateway apply configuration: %.400s", err);
         s->transient = true;
         return -1;
     }
@@ -874,7 +866,7 @@ static int program_gateway(sync_ctx *s, const intent_access *ia, char *msg, size
                          "tls.certificateRefs: %s",
                          target_name(s->obj), ke.message);
             } else {
-                snprintf(msg, msglen, "Gateway %s: %s", target_name(s->obj), buf);
+                snprintf(msg, msglen, "Gateway %s: %.400s", target_name(s->obj), buf);
                 if (kube_transient(&ke)) {
                     s->transient = true;
                 }
@@ -999,7 +991,8 @@ static sync_result sync_access_spec(sync_ctx *s, status_builder *b, const policy
     char cert_err[ERRLEN] = "";
     json_t *desired = NULL;
     int brc = intent_access_build(&in, &ia, err, sizeof err);
-    if (brc == 0 && (ia.issuer_action == INTENT_CERT_ISSUE || ia.server_action == INTENT_CERT_ISSUE)) {
+    if (brc == 0 &&
+        (ia.issuer_action == INTENT_CERT_ISSUE || ia.server_action == INTENT_CERT_ISSUE)) {
         if (intent_access_issue_certs(&ia, cert_err, sizeof cert_err) != 0) {
             emit_event(s, REASON_CERT_GENERATION_FAILED, "%s", cert_err);
         } else {
@@ -1128,7 +1121,8 @@ sync_result sync_policy(controller *c, const char *key)
         return SYNC_GONE;
     }
     status_builder b;
-    int64_t gen = json_integer_value(json_object_get(json_object_get(obj, "metadata"), "generation"));
+    int64_t gen =
+        json_integer_value(json_object_get(json_object_get(obj, "metadata"), "generation"));
     if (status_builder_init(&b, routing ? STATUS_KIND_ROUTING : STATUS_KIND_ACCESS,
                             json_object_get(obj, "status"), gen, time(NULL)) != 0) {
         json_decref(obj);
