@@ -148,8 +148,9 @@ static void *reflector_main(void *arg)
 
 static bool is_managed(const json_t *obj)
 {
-    const char *v = json_string_value(json_object_get(
-        json_object_get(json_object_get(obj, "metadata"), "labels"), "app.kubernetes.io/managed-by"));
+    const char *v = json_string_value(
+        json_object_get(json_object_get(json_object_get(obj, "metadata"), "labels"),
+                        "app.kubernetes.io/managed-by"));
     return v && strcmp(v, "aigw") == 0;
 }
 
@@ -160,8 +161,8 @@ typedef struct {
 
 static void remember_rv(secret_watch_state *st, const json_t *obj)
 {
-    const char *rv = json_string_value(
-        json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+    const char *rv =
+        json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
     if (rv) {
         snprintf(st->rv, sizeof st->rv, "%s", rv);
     }
@@ -207,8 +208,8 @@ static int secret_relist(controller *c, secret_watch_state *st)
     {
         owned_index_put(c->owned, s);
     }
-    const char *rv = json_string_value(
-        json_object_get(json_object_get(list, "metadata"), "resourceVersion"));
+    const char *rv =
+        json_string_value(json_object_get(json_object_get(list, "metadata"), "resourceVersion"));
     snprintf(st->rv, sizeof st->rv, "%s", rv ? rv : "");
     json_decref(list);
     return 0;
@@ -305,8 +306,8 @@ static int lease_create(void *ctx, const char *ns, const json_t *lease, char *er
     return ke.http_code == 409 ? 1 : -1;
 }
 
-static int lease_update(void *ctx, const char *ns, const char *name, const json_t *lease,
-                        char *err, size_t errlen)
+static int lease_update(void *ctx, const char *ns, const char *name, const json_t *lease, char *err,
+                        size_t errlen)
 {
     (void)ns;
     (void)name;
@@ -334,8 +335,7 @@ static void on_leader_change(void *ctx, bool leading)
 
 static const char *key_kind(const char *key)
 {
-    return strncmp(key, KIND_ACCESS "/", strlen(KIND_ACCESS) + 1) == 0 ? KIND_ACCESS
-                                                                        : KIND_ROUTING;
+    return strncmp(key, KIND_ACCESS "/", strlen(KIND_ACCESS) + 1) == 0 ? KIND_ACCESS : KIND_ROUTING;
 }
 
 static void *worker_main(void *arg)

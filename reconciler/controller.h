@@ -25,16 +25,16 @@
 #define CONTROLLER_DEFAULT_LEASE_NAME "aigw-reconciler"
 
 typedef struct {
-    kube_client *kc;            /* borrowed */
-    metrics_registry *metrics;  /* borrowed; NULL: no metrics */
-    int64_t resync_ms;          /* 0: CONTROLLER_DEFAULT_RESYNC_MS */
-    const char *lease_ns;       /* NULL: the client's namespace */
-    const char *lease_name;     /* NULL: CONTROLLER_DEFAULT_LEASE_NAME */
-    const char *identity;       /* required */
-    int workers;                /* 0: 2 */
-    int64_t lease_ms;           /* 0: 15 s (tests may shorten) */
-    int64_t renew_deadline_ms;  /* 0: 10 s */
-    int64_t retry_ms;           /* 0: 2 s */
+    kube_client *kc;           /* borrowed */
+    metrics_registry *metrics; /* borrowed; NULL: no metrics */
+    int64_t resync_ms;         /* 0: CONTROLLER_DEFAULT_RESYNC_MS */
+    const char *lease_ns;      /* NULL: the client's namespace */
+    const char *lease_name;    /* NULL: CONTROLLER_DEFAULT_LEASE_NAME */
+    const char *identity;      /* required */
+    int workers;               /* 0: 2 */
+    int64_t lease_ms;          /* 0: 15 s (tests may shorten) */
+    int64_t renew_deadline_ms; /* 0: 10 s */
+    int64_t retry_ms;          /* 0: 2 s */
 } controller_config;
 
 typedef struct controller controller;
