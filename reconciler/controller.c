@@ -7,6 +7,7 @@
 #include "reconciler/controller.h"
 
 #include "common/log.h"
+#include "reconciler/apply.h"
 #include "reconciler/controller_state.h"
 
 #include <stdio.h>
@@ -80,6 +81,50 @@ static bool policy_spec_unchanged(const json_t *old_obj, const json_t *new_obj)
     return same_json(json_object_get(old_obj, "spec"), json_object_get(new_obj, "spec"));
 }
 
+/* Queues the clean-up of the objects a deleted policy (by uid) left behind. */
+static void enqueue_orphans(controller *c, const char *ns, const char *uid)
+{
+    char *key = NULL;
+    if (ns && uid && asprintf(&key, "%s/%s/%s", SYNC_ORPHANS_KIND, ns, uid) >= 0) {
+        wq_add(c->q, key);
+        free(key);
+    }
+}
+
+/*
+ * A generated object whose controller policy is not (or no longer) in the
+ * cache was written for a policy that is gone (a reconcile racing the
+ * deletion): queue its clean-up. A policy still syncing its cache is checked
+ * again by the clean-up itself.
+ */
+static void check_owner_alive(controller *c, const json_t *obj)
+{
+    const json_t *ref = apply_controller_ref(obj);
+    const char *kind = json_string_value(json_object_get(ref, "kind"));
+    const char *name = json_string_value(json_object_get(ref, "name"));
+    const char *uid = json_string_value(json_object_get(ref, "uid"));
+    const char *ns =
+        json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
+    if (!kind || !name || !uid || !ns) {
+        return;
+    }
+    watch_id pw;
+    if (strcmp(kind, KIND_ROUTING) == 0) {
+        pw = W_ROUTING;
+    } else if (strcmp(kind, KIND_ACCESS) == 0) {
+        pw = W_ACCESS;
+    } else {
+        return;
+    }
+    json_t *policy = kube_reflector_get(c->refl[pw], ns, name);
+    const char *puid =
+        json_string_value(json_object_get(json_object_get(policy, "metadata"), "uid"));
+    if (kube_reflector_synced(c->refl[pw]) && (!puid || strcmp(puid, uid) != 0)) {
+        enqueue_orphans(c, ns, uid);
+    }
+    json_decref(policy);
+}
+
 static void on_object(controller *c, watch_id id, const json_t *obj, bool deleted)
 {
     const watch_def *w = &controller_watches[id];
@@ -88,6 +133,7 @@ static void on_object(controller *c, watch_id id, const json_t *obj, bool delete
             owned_index_remove(c->owned, obj);
         } else {
             owned_index_put(c->owned, obj);
+            check_owner_alive(c, obj);
         }
     }
     json_t *keys = ref_index_keys_for(c->refs, obj);
@@ -101,6 +147,8 @@ static void on_object(controller *c, watch_id id, const json_t *obj, bool delete
                 ref_index_remove(c->refs, key);
                 free(key);
             }
+            enqueue_orphans(c, json_string_value(json_object_get(meta, "namespace")),
+                            json_string_value(json_object_get(meta, "uid")));
         } else if (ref_index_put(c->refs, obj) != 0) {
             log_warn("reconcile: cannot index policy", "kind", w->kind, (char *)NULL);
         }
@@ -182,6 +230,7 @@ static int secret_event(kube_watch_type type, json_t *obj, void *ud)
     }
     if (type != KUBE_WATCH_DELETED && is_managed(obj)) {
         owned_index_put(c->owned, obj);
+        check_owner_alive(c, obj);
     }
     json_t *keys = ref_index_keys_for(c->refs, obj);
     if (keys) {
@@ -335,9 +384,11 @@ static void on_leader_change(void *ctx, bool leading)
 
 static const char *key_kind(const char *key)
 {
+    if (strncmp(key, SYNC_ORPHANS_KIND "/", strlen(SYNC_ORPHANS_KIND) + 1) == 0) {
+        return SYNC_ORPHANS_KIND;
+    }
     return strncmp(key, KIND_ACCESS "/", strlen(KIND_ACCESS) + 1) == 0 ? KIND_ACCESS : KIND_ROUTING;
 }
-
 static void *worker_main(void *arg)
 {
     controller *c = arg;

@@ -102,7 +102,13 @@ typedef enum {
     SYNC_GONE = 4,     /* the policy no longer exists */
 } sync_result;
 
-/* Reconciles the policy named by key ("Kind/ns/name"). */
+/*
+ * Queue keys "Orphans/<ns>/<uid>": delete what a policy with that uid, now
+ * gone, left behind (objects written by a reconcile that raced its deletion).
+ */
+#define SYNC_ORPHANS_KIND "Orphans"
+
+/* Reconciles the policy named by key ("Kind/ns/name"), or cleans up an Orphans key. */
 sync_result sync_policy(controller *c, const char *key);
 
 /* The "result" label for a sync_result. */

@@ -1094,11 +1094,53 @@ static sync_result sync_access(sync_ctx *s, status_builder *b)
 
 /* ---------------------------------------------------------------- entry */
 
+/* True when a cached policy in `ns` has this uid. */
+static bool policy_uid_alive(controller *c, const char *ns, const char *uid)
+{
+    bool alive = false;
+    for (int w = W_ROUTING; w <= W_ACCESS && !alive; w++) {
+        json_t *all = kube_reflector_list(c->refl[w]);
+        size_t i;
+        json_t *p;
+        json_array_foreach(all, i, p)
+        {
+            const char *puid = meta_str(p, "uid");
+            const char *pns = meta_str(p, "namespace");
+            if (puid && pns && strcmp(puid, uid) == 0 && strcmp(pns, ns) == 0) {
+                alive = true;
+                break;
+            }
+        }
+        json_decref(all);
+    }
+    return alive;
+}
+
+/* Deletes the generated objects whose controller policy (uid) no longer exists. */
+static sync_result sync_orphans(controller *c, const char *key, const char *ns, const char *uid)
+{
+    if (policy_uid_alive(c, ns, uid)) {
+        return SYNC_OK;
+    }
+    sync_ctx s = {.c = c, .kind = SYNC_ORPHANS_KIND, .ns = ns, .name = uid, .uid = uid};
+    snprintf(s.key, sizeof s.key, "%s", key);
+    json_t *none = json_array();
+    if (!none) {
+        return SYNC_RETRY;
+    }
+    delete_stale(&s, none);
+    json_decref(none);
+    return s.transient ? SYNC_RETRY : SYNC_GONE;
+}
+
 sync_result sync_policy(controller *c, const char *key)
 {
     char kind[256], ns[256], name[256];
     if (policy_key_split(key, kind, ns, name, sizeof kind) != 0) {
         return SYNC_GONE;
+    }
+    if (strcmp(kind, SYNC_ORPHANS_KIND) == 0) {
+        return sync_orphans(c, key, ns, name);
     }
     bool routing = strcmp(kind, KIND_ROUTING) == 0;
     json_t *obj = kube_reflector_get(c->refl[routing ? W_ROUTING : W_ACCESS], ns, name);
