@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONTROLLER_DEFAULT_RESYNC_MS (5 * 60 * 1000)
+#define CONTROLLER_DEFAULT_RESYNC_MS ((int64_t)5 * 60 * 1000)
 #define CONTROLLER_DEFAULT_LEASE_NAME "aigw-reconciler"
 
 typedef struct {

@@ -140,6 +140,11 @@ void owned_index_clear_kind(owned_index *ix, const char *kind)
     pthread_mutex_unlock(&ix->mu);
 }
 
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 json_t *owned_index_list(owned_index *ix, const char *uid)
 {
     json_t *out = json_array();
@@ -148,7 +153,7 @@ json_t *owned_index_list(owned_index *ix, const char *uid)
     }
     pthread_mutex_lock(&ix->mu);
     json_t *set = json_object_get(ix->by_uid, uid ? uid : "");
-    /* jansson keeps insertion order; sort the keys for a stable result */
+    /* sort the keys for a stable result */
     size_t n = json_object_size(set);
     const char **keys = calloc(n ? n : 1, sizeof(const char *));
     if (!keys) {
@@ -161,15 +166,12 @@ json_t *owned_index_list(owned_index *ix, const char *uid)
     json_t *v;
     json_object_foreach(set, key, v)
     {
-        keys[i++] = key;
-    }
-    for (size_t a = 1; a < n; a++) {
-        for (size_t b = a; b > 0 && strcmp(keys[b - 1], keys[b]) > 0; b--) {
-            const char *t = keys[b];
-            keys[b] = keys[b - 1];
-            keys[b - 1] = t;
+        if (i < n) {
+            keys[i++] = key;
         }
     }
+    n = i;
+    qsort(keys, n, sizeof(const char *), cmp_keys);
     int rc = 0;
     for (i = 0; i < n; i++) {
         rc |= json_array_append_new(out, json_deep_copy(json_object_get(set, keys[i])));

@@ -30,7 +30,7 @@ typedef enum {
 
 /* Default backoff bounds of DESIGN §5: 5 ms to 5 min. */
 #define WQ_BACKOFF_BASE_MS 5
-#define WQ_BACKOFF_MAX_MS (5 * 60 * 1000)
+#define WQ_BACKOFF_MAX_MS ((int64_t)5 * 60 * 1000)
 
 /* New queue with the given backoff bounds; NULL on allocation failure. */
 work_queue *wq_new(int64_t backoff_base_ms, int64_t backoff_max_ms);

@@ -65,7 +65,7 @@ static void usage(FILE *out)
 static int parse_flags(int argc, char **argv, reconcile_flags *f)
 {
     memset(f, 0, sizeof *f);
-    f->resync_ms = 5 * 60 * 1000;
+    f->resync_ms = 5LL * 60 * 1000;
     f->workers = 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
