@@ -212,3 +212,10 @@ for obj in "$EG/backends/team-a-models-openai" "$AIEG/aigatewayroutes/team-a-mod
   kwait "$obj" "d is None" 20
 done
 ok "delete: generated objects removed, Gateway certificateRefs released by the finalizer"
+
+# --- 11. the standby-turned-leader stops cleanly too (exit 0; under ASan/valgrind: no leak)
+kill -TERM "$PID_r2"
+for _ in $(seq 1 300); do kill -0 "$PID_r2" 2>/dev/null || break; sleep 0.1; done
+wait "$PID_r2" || fail "r2 exited with an error after SIGTERM: $(tail -20 "$TMP/r2.log")"
+kwait /apis/coordination.k8s.io/v1/namespaces/default/leases/aigw-reconciler "not d['spec'].get('holderIdentity')" 5
+ok "r2 stopped cleanly and released the Lease"
