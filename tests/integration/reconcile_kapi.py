@@ -6,6 +6,9 @@
   kapi.py KUBECONFIG wait PATH EXPR SECONDS        -> polls until EXPR (python, `d` = the
                                                       object or None when 404) is true
   kapi.py KUBECONFIG raw METHOD PATH [JSON]        -> /_test/ endpoints, prints the reply
+  kapi.py KUBECONFIG create-many PATH FILE         -> POSTs every document of a multi-doc
+                                                      YAML file, retrying 5xx/409/429 (20x)
+  kapi.py KUBECONFIG wait-list PATH EXPR SECONDS   -> like wait, `d` = the list's items
 
 Bounded: every request has a 10 s timeout; wait polls every 0.2 s until SECONDS.
 """
@@ -98,6 +101,34 @@ def main():
                       json.dumps(last)[:3000]), file=sys.stderr)
                 sys.exit(1)
             time.sleep(0.2)
+    elif op == "create-many":
+        path, src = sys.argv[3], sys.argv[4]
+        for doc in yaml.safe_load_all(open(src, encoding="utf-8")):
+            if not doc:
+                continue
+            for attempt in range(20):
+                code, obj = request(kc, "POST", path, doc)
+                if code < 300:
+                    break
+                if code not in (409, 429) and code < 500 or attempt == 19:
+                    print("POST %s: %s %s" % (path, code, obj), file=sys.stderr)
+                    sys.exit(1)
+                time.sleep(0.1)
+    elif op == "wait-list":
+        path, expr, secs = sys.argv[3], sys.argv[4], float(sys.argv[5])
+        deadline = time.time() + secs
+        while True:
+            code, obj = request(kc, "GET", path)
+            d = obj.get("items") if code == 200 and isinstance(obj, dict) else None
+            try:
+                if d is not None and eval(expr, {"d": d}):  # noqa: S307
+                    return
+            except (KeyError, TypeError, IndexError, AttributeError):
+                pass
+            if time.time() > deadline:
+                print("timeout waiting for %s: %s" % (path, expr), file=sys.stderr)
+                sys.exit(1)
+            time.sleep(0.5)
     elif op == "raw":
         body = json.loads(sys.argv[5]) if len(sys.argv) > 5 else None
         code, obj = request(kc, sys.argv[3], sys.argv[4], body)
