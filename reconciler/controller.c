@@ -17,18 +17,23 @@
 
 #define MANAGED_SELECTOR "app.kubernetes.io/managed-by=aigw"
 
+/*
+ * The generated kinds are watched whole, not only aigw's objects: an object
+ * of the same name that aigw does not own must be seen (NameConflict) without
+ * a read per apply. Secrets are the exception (see secret_main).
+ */
 const watch_def controller_watches[W_COUNT] = {
     [W_ROUTING] = {"aigateway.kagenti.dev/v1alpha1", "AIRoutingPolicy", NULL, false},
     [W_ACCESS] = {"aigateway.kagenti.dev/v1alpha1", "AIAccessPolicy", NULL, false},
     [W_GATEWAY] = {"gateway.networking.k8s.io/v1", "Gateway", NULL, false},
     [W_SERVICE] = {"v1", "Service", NULL, false},
     [W_CONFIGMAP] = {"v1", "ConfigMap", NULL, true},
-    [W_BACKEND] = {"gateway.envoyproxy.io/v1alpha1", "Backend", MANAGED_SELECTOR, true},
-    [W_AISB] = {"aigateway.envoyproxy.io/v1beta1", "AIServiceBackend", MANAGED_SELECTOR, true},
-    [W_BSP] = {"aigateway.envoyproxy.io/v1beta1", "BackendSecurityPolicy", MANAGED_SELECTOR, true},
-    [W_ROUTE] = {"aigateway.envoyproxy.io/v1beta1", "AIGatewayRoute", MANAGED_SELECTOR, true},
-    [W_BTP] = {"gateway.envoyproxy.io/v1alpha1", "BackendTrafficPolicy", MANAGED_SELECTOR, true},
-    [W_CTP] = {"gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy", MANAGED_SELECTOR, true},
+    [W_BACKEND] = {"gateway.envoyproxy.io/v1alpha1", "Backend", NULL, true},
+    [W_AISB] = {"aigateway.envoyproxy.io/v1beta1", "AIServiceBackend", NULL, true},
+    [W_BSP] = {"aigateway.envoyproxy.io/v1beta1", "BackendSecurityPolicy", NULL, true},
+    [W_ROUTE] = {"aigateway.envoyproxy.io/v1beta1", "AIGatewayRoute", NULL, true},
+    [W_BTP] = {"gateway.envoyproxy.io/v1alpha1", "BackendTrafficPolicy", NULL, true},
+    [W_CTP] = {"gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy", NULL, true},
 };
 
 static int64_t mono_ms(void)

@@ -36,6 +36,8 @@ typedef struct {
     const char *identity;
     const char *metrics_listen;
     int workers;
+    double kube_qps;
+    int kube_burst;
 } reconcile_flags;
 
 typedef struct {
@@ -67,6 +69,8 @@ static int parse_flags(int argc, char **argv, reconcile_flags *f)
     memset(f, 0, sizeof *f);
     f->resync_ms = 5LL * 60 * 1000;
     f->workers = 2;
+    f->kube_qps = 200;
+    f->kube_burst = 400;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -104,6 +108,18 @@ static int parse_flags(int argc, char **argv, reconcile_flags *f)
                 return -1;
             }
             f->workers = (int)n;
+        } else if (strcmp(a, "--kube-qps") == 0 || strcmp(a, "--kube-burst") == 0) {
+            char *end = NULL;
+            long n = strtol(v, &end, 10);
+            if (!end || *end || n < 1 || n > 100000) {
+                fprintf(stderr, "aigw reconcile: %s: 1..100000\n", a);
+                return -1;
+            }
+            if (a[7] == 'q') {
+                f->kube_qps = (double)n;
+            } else {
+                f->kube_burst = (int)n;
+            }
         } else if (strcmp(a, "--log-level") == 0) {
             log_level lvl;
             if (log_level_parse(v, &lvl) != 0) {
@@ -194,7 +210,11 @@ static int run(const reconcile_flags *f, cmd_state *st, const sigset_t *sigs)
     }
     char agent[400];
     snprintf(agent, sizeof agent, "aigw-reconcile/%s (%s)", AIGW_VERSION, ident);
-    kube_client_options ko = {.observer = observe_kube, .observer_data = st, .user_agent = agent};
+    kube_client_options ko = {.observer = observe_kube,
+                              .observer_data = st,
+                              .user_agent = agent,
+                              .qps = f->kube_qps,
+                              .burst = f->kube_burst};
     kube_client *kc = kube_client_new(f->kubeconfig, f->context, &ko, err, sizeof err);
     if (!kc) {
         fprintf(stderr, "aigw reconcile: %s\n", err);

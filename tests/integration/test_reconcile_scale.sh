@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # aigw reconcile at scale under faults (issue 8 item 4): 100 AIRoutingPolicies,
-# 10% of write requests failing with 500, every watch connection cut after 500
+# 10% of write requests failing with 500, every watch connection cut after 100
 # events, 410 on resumed watches -> exactly the expected objects (names,
 # labels, owner uids), every policy Programmed for its generation; then 10
 # updates under the same faults converge; then a resync with no change makes
@@ -10,7 +10,7 @@ source "$(dirname "$0")/reconcile_env.sh"
 
 N=100
 make_objects
-start_apiserver --watch-drop-after 500
+start_apiserver --watch-drop-after 100
 $KAPI raw POST /_test/faults '{"error_rate": 0.1, "verbs": ["CREATE", "UPDATE", "PATCH", "APPLY", "DELETE"], "expire_next_resumes": 5, "seed": 11}' >/dev/null
 start_reconciler r1 --resync 3s --workers 4
 
