@@ -6,6 +6,7 @@
 #include "policy/validate_cmd.h"
 #include "reconciler/reconcile_cmd.h"
 #include "reconciler/render_cmd.h"
+#include "webhook/serve_cmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ static const command commands[] = {
     {"validate", policy_cmd_validate, "validate AIRoutingPolicy/AIAccessPolicy files offline"},
     {"render", reconciler_cmd_render, "print the resources the reconciler would apply"},
     {"reconcile", reconciler_cmd_reconcile, "run the controller that writes the Envoy resources"},
+    {"serve", webhook_cmd_serve, "run the admission webhook (HTTPS) and its metrics port"},
 };
 
 static void usage(FILE *out)

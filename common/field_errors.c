@@ -31,6 +31,8 @@ int field_errors_oom(const field_errors *errs)
     return errs->oom;
 }
 
+static char *vstr_printf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static char *vstr_printf(const char *fmt, va_list ap)
 {
     va_list ap2;
@@ -71,6 +73,9 @@ static char *quote_value(const char *value)
     json_decref(s);
     return out;
 }
+
+static void add_entry(field_errors *errs, field_error_type type, const char *path, char *value,
+                      const char *detail_fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 static void add_entry(field_errors *errs, field_error_type type, const char *path, char *value,
                       const char *detail_fmt, va_list ap)
