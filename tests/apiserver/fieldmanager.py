@@ -18,9 +18,10 @@ Rules (a faithful subset of structured-merge-diff):
   managers lose those fields, nobody owns fields that no longer exist.
 """
 
-import copy
+import functools
 import json
 
+import schema as schemamod
 from patching import list_merge_key
 
 # Fields the server owns; never tracked (as the real field manager strips them).
@@ -44,11 +45,24 @@ def strip_untracked(obj):
     return o
 
 
-def _key_of(item, key):
-    return json.dumps({key: item.get(key)}, separators=(",", ":"))
+def _key_of(item, keys):
+    return json.dumps({k: item.get(k) for k in sorted(keys)}, separators=(",", ":"))
 
 
-def leaf_paths(obj, prefix=(), out=None):
+def list_key(field, items, sch):
+    """The key fields making a list associative, or None for an atomic list. The
+    schema's x-kubernetes-list-type decides when there is one (CRDs: atomic unless
+    "map"); otherwise lists of objects with `name` (`type` for conditions)."""
+    lk = schemamod.list_keys(sch)
+    if lk is not None:
+        if lk[0] == "map" and lk[1] and items and all(isinstance(i, dict) for i in items):
+            return lk[1]
+        return None
+    k = list_merge_key(field, items)
+    return (k,) if k else None
+
+
+def leaf_paths(obj, prefix=(), out=None, sch=None):
     """Every owned leaf of obj: scalars, atomic lists, empty maps, list items."""
     if out is None:
         out = set()
@@ -56,27 +70,64 @@ def leaf_paths(obj, prefix=(), out=None):
         p = prefix + (("f", k),)
         if isinstance(v, dict):
             if v:
-                leaf_paths(v, p, out)
+                leaf_paths(v, p, out, schemamod.child(sch, k))
             else:
                 out.add(p)
         elif isinstance(v, list):
-            key = list_merge_key(k, v)
+            lsch = schemamod.child(sch, k)
+            key = list_key(k, v, lsch)
             if key is None:
                 out.add(p)
             else:
+                isch = schemamod.items(lsch)
                 for item in v:
                     ip = p + (("k", _key_of(item, key)),)
                     out.add(ip)
-                    leaf_paths(item, ip, out)
+                    leaf_paths(item, ip, out, isch)
         else:
             out.add(p)
     return out
 
 
+@functools.lru_cache(maxsize=65536)
+def _key_items(keyjson):
+    return tuple(json.loads(keyjson).items())
+
+
+def jcopy(v):
+    """Deep copy of a JSON value (much faster than copy.deepcopy)."""
+    if isinstance(v, dict):
+        return {k: jcopy(x) if isinstance(x, (dict, list)) else x for k, x in v.items()}
+    if isinstance(v, list):
+        return [jcopy(x) if isinstance(x, (dict, list)) else x for x in v]
+    return v
+
+
+def all_paths(obj, prefix=(), out=None, sch=None):
+    """Every path in obj, leaves and the nodes above them."""
+    if out is None:
+        out = set()
+    for k, v in obj.items():
+        p = prefix + (("f", k),)
+        out.add(p)
+        if isinstance(v, dict):
+            all_paths(v, p, out, schemamod.child(sch, k))
+        elif isinstance(v, list):
+            lsch = schemamod.child(sch, k)
+            key = list_key(k, v, lsch)
+            if key is not None:
+                isch = schemamod.items(lsch)
+                for item in v:
+                    ip = p + (("k", _key_of(item, key)),)
+                    out.add(ip)
+                    all_paths(item, ip, out, isch)
+    return out
+
+
 def _find_item(lst, keyjson):
-    want = json.loads(keyjson)
+    want = _key_items(keyjson)
     for n, item in enumerate(lst):
-        if isinstance(item, dict) and all(item.get(k) == v for k, v in want.items()):
+        if isinstance(item, dict) and all(item.get(k) == v for k, v in want):
             return n
     return None
 
@@ -138,25 +189,27 @@ def _changed(before, after, path):
     return v1 != v2
 
 
-def ssa_merge(live, applied, field=None):
+def ssa_merge(live, applied, field=None, sch=None):
     """live with applied merged in (associative lists by key); neither is modified."""
     if isinstance(live, dict) and isinstance(applied, dict):
         out = dict(live)
         for k, v in applied.items():
-            out[k] = ssa_merge(live[k], v, k) if k in live else copy.deepcopy(v)
+            out[k] = ssa_merge(live[k], v, k, schemamod.child(sch, k)) if k in live \
+                else jcopy(v)
         return out
     if isinstance(live, list) and isinstance(applied, list):
-        key = list_merge_key(field, applied)
-        if key is not None and (not live or list_merge_key(field, live) == key):
-            out = [copy.deepcopy(i) for i in live]
+        key = list_key(field, applied, sch)
+        if key is not None and (not live or list_key(field, live, sch) == key):
+            isch = schemamod.items(sch)
+            out = [jcopy(i) for i in live]
             for item in applied:
                 n = _find_item(out, _key_of(item, key))
                 if n is None:
-                    out.append(copy.deepcopy(item))
+                    out.append(jcopy(item))
                 else:
-                    out[n] = ssa_merge(out[n], item, None)
+                    out[n] = ssa_merge(out[n], item, None, isch)
             return out
-    return copy.deepcopy(applied)
+    return jcopy(applied)
 
 
 def drop_nulls(v):
@@ -271,24 +324,29 @@ def parse_entries(obj):
     return out
 
 
-def _finish(entries, obj):
+def _finish(entries, obj, sch=None):
     """Drops fields that no longer exist and entries left empty."""
-    tracked = strip_untracked(obj)
+    existing = all_paths(strip_untracked(obj), sch=sch)
     out = []
     for e in entries:
-        e.fields = {p for p in e.fields if value_at(tracked, p)[0]}
+        e.fields &= existing
         if e.fields:
             out.append(e)
     return [e.to_json() for e in out]
 
 
-def record_update(old, new, manager, subresource, api_version, now):
+def refinish(managed, obj, sch=None):
+    """managedFields list `managed` without the fields obj no longer has (after pruning)."""
+    return _finish(parse_entries({"metadata": {"managedFields": managed}}), obj, sch)
+
+
+def record_update(old, new, manager, subresource, api_version, now, sch=None):
     """managedFields for `new` after a non-apply write by `manager` (old may be None)."""
     entries = parse_entries(old) if old is not None else []
     before = strip_untracked(old) if old is not None else {}
     after = strip_untracked(new)
-    changed = {p for p in leaf_paths(after) if _changed(before, after, p)}
-    removed = {p for p in leaf_paths(before) if not value_at(after, p)[0]}
+    changed = {p for p in leaf_paths(after, sch=sch) if _changed(before, after, p)}
+    removed = {p for p in leaf_paths(before, sch=sch) if not value_at(after, p)[0]}
     ident = (manager, "Update", subresource)
     mine = next((e for e in entries if e.ident() == ident), None)
     for e in entries:
@@ -301,7 +359,7 @@ def record_update(old, new, manager, subresource, api_version, now):
         mine.fields |= changed
         mine.time = now
         mine.api_version = api_version
-    return _finish(entries, new)
+    return _finish(entries, new, sch)
 
 
 class ApplyConflict(Exception):
@@ -310,7 +368,8 @@ class ApplyConflict(Exception):
         self.conflicts = conflicts     # [(manager description, path string)]
 
 
-def apply(live, applied, manager, force, subresource, api_version, now, scope=None):
+def apply(live, applied, manager, force, subresource, api_version, now, scope=None,
+          sch=None):
     """Server-side apply of `applied` (already stripped of untouchable parts) onto
     `live` (None when creating). `scope`, when set, restricts ownership to paths
     under that top-level field (the status subresource) or excludes it
@@ -320,10 +379,10 @@ def apply(live, applied, manager, force, subresource, api_version, now, scope=No
     base = live if live is not None else {}
     entries = parse_entries(base) if live is not None else []
     tracked_applied = strip_untracked(applied)
-    new_set = leaf_paths(tracked_applied)
+    new_set = leaf_paths(tracked_applied, sch=sch)
     if scope is not None:
         new_set = {p for p in new_set if _in_scope(p, scope)}
-    merged = ssa_merge(base, applied)
+    merged = ssa_merge(base, applied, None, sch)
     ident = (manager, "Apply", subresource)
     mine = next((e for e in entries if e.ident() == ident), None)
     conflicts = []
@@ -347,15 +406,22 @@ def apply(live, applied, manager, force, subresource, api_version, now, scope=No
             others |= e.fields
     if mine is not None:
         dropped = mine.fields - new_set - others
-        for p in sorted(dropped, key=len, reverse=True):
+        removed = set()
+        # Parents of fields other managers own stay (only their unowned fields go).
+        kept = {p[:n] for p in others for n in range(1, len(p))}
+        # Shortest first: removing a list item removes its fields with it.
+        for p in sorted(dropped, key=len):
+            if p in kept or any(p[:n] in removed for n in range(1, len(p))):
+                continue
             remove_path(merged, p)
+            removed.add(p)
     else:
         mine = Entry(manager, "Apply", api_version, now, set(), subresource)
         entries.append(mine)
     mine.fields = set(new_set)
     mine.time = now
     mine.api_version = api_version
-    return merged, _finish(entries, merged)
+    return merged, _finish(entries, merged, sch)
 
 
 def _in_scope(path, scope):

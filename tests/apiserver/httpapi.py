@@ -10,10 +10,12 @@ import http.server
 import json
 import socket
 import ssl
+import sys
 import time
 import urllib.parse
 
 import faults as faultsmod
+import kprotobuf
 import kselectors
 import kstatus
 import yamlio
@@ -54,6 +56,8 @@ class ApiServer(http.server.ThreadingHTTPServer):
 
     def finish_request(self, request, client_address):
         request.settimeout(30)
+        # Responses are written whole; without this, Nagle + delayed ACK add 40 ms.
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             conn = self.ssl_ctx.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
@@ -156,6 +160,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _dispatch(self, method):
         self.method = method
         self.entry = None
+        self.warnings = []
+        self.streaming = False
         u = urllib.parse.urlsplit(self.path)
         self.url_path = u.path
         self.query = {k: v[-1] for k, v in urllib.parse.parse_qs(u.query,
@@ -170,12 +176,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
             self._authenticate()
             self._route(method, body)
-        except ApiError as e:
-            self._send_status_error(e)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, socket.timeout):
             self.close_connection = True
+        except ApiError as e:
+            if self.streaming:
+                self.close_connection = True
+            else:
+                self._send_status_error(e)
         except Exception as e:  # noqa: BLE001 - every failure is answered, never dropped
-            self._send_status_error(kstatus.internal_error("%s: %s" % (type(e).__name__, e)))
+            print("test-apiserver: %s %s: %s: %s" % (method, self.path, type(e).__name__, e),
+                  file=sys.stderr, flush=True)
+            if self.streaming:
+                # A watch stream already started: end it like a dropped connection.
+                self.close_connection = True
+            else:
+                self._send_status_error(kstatus.internal_error("%s: %s" % (type(e).__name__,
+                                                                          e)))
 
     def _read_body(self):
         te = (self.headers.get("Transfer-Encoding") or "").lower()
@@ -215,9 +231,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache, private")
         for k, v in (headers or {}).items():
             self.send_header(k, v)
-        self.end_headers()
-        if self.method != "HEAD":
-            self.wfile.write(data)
+        for w in getattr(self, "warnings", None) or []:
+            self.send_header("Warning", '299 - "%s"' % w.replace('"', '\\"'))
+        # Headers and body in one write (one TLS record, one segment when small).
+        self._headers_buffer.append(b"\r\n")
+        self.wfile.write(b"".join(self._headers_buffer) + data)
+        self._headers_buffer = []
         self._log(code)
 
     def _send_json(self, code, obj, headers=None):
@@ -246,7 +265,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "namespace": ns, "name": name, "subresource": sub,
             "fieldManager": self.query.get("fieldManager", ""),
             "userAgent": self.headers.get("User-Agent", ""),
-            "contentType": self.headers.get("Content-Type", "")}
+            "contentType": self.headers.get("Content-Type", ""),
+            "accept": self.headers.get("Accept", "")}
 
     # --- control endpoints --------------------------------------------------
     def _control(self, method, body):
@@ -433,13 +453,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if res.namespaced and not ns:
                 raise kstatus.not_found_path()
             obj = self._decode_body(body)
-            out = store.create(res, version, ns, obj, self._manager(), dry)
+            out = store.create(res, version, ns, obj, self._manager(), dry, self._fv())
             self._send_object(201, res, version, out)
         elif verb == "UPDATE":
             if not name:
                 raise kstatus.method_not_allowed()
             obj = self._decode_body(body)
-            out = store.update(res, version, ns, name, obj, self._manager(), sub, dry)
+            out = store.update(res, version, ns, name, obj, self._manager(), sub, dry,
+                               self._fv())
             self._send_object(200, res, version, out)
         elif verb in ("PATCH", "APPLY"):
             if not name:
@@ -464,8 +485,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             raise kstatus.method_not_allowed()
 
+    def _fv(self):
+        """(fieldValidation mode, warnings list); the default is Warn, as on a real server."""
+        mode = self.query.get("fieldValidation") or "Warn"
+        if mode not in ("Strict", "Warn", "Ignore"):
+            raise kstatus.bad_request('fieldValidation must be one of "Ignore", "Warn", or '
+                                      '"Strict", got "%s"' % mode)
+        self.warnings = []
+        return (mode, self.warnings)
+
     def _decode_body(self, body):
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
+        if ctype == "application/vnd.kubernetes.protobuf":
+            try:
+                return kprotobuf.decode(body)
+            except (kprotobuf.ProtoError, UnicodeDecodeError) as e:
+                raise kstatus.unsupported_media_type(ctype, ["application/json",
+                                                             "application/yaml"]) from e
         if ctype not in ("application/json", "application/yaml", "*/*", ""):
             raise kstatus.unsupported_media_type(ctype, ["application/json", "application/yaml"])
         try:
@@ -518,7 +554,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise kstatus.bad_request("error decoding YAML: %s" % e) from None
             raise kstatus.bad_request("error decoding patch: %s" % e) from None
         out, created = self.server.store.patch(res, version, ns if res.namespaced else "", name,
-                                               ptype, doc, self._manager(), force, sub, dry)
+                                               ptype, doc, self._manager(), force, sub, dry,
+                                               self._fv())
         self._send_object(201 if created else 200, res, version, out)
 
     # --- output ---------------------------------------------------------------
@@ -601,7 +638,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             m = o.get("metadata") or {}
             cells = [m.get("name", "")]
             for c in extra:
-                cells.append(_jsonpath(o, c.get("jsonPath", "")))
+                v = _jsonpath(o, c.get("jsonPath", ""))
+                if c.get("type") == "date" and isinstance(v, str):
+                    v = _age(v)
+                cells.append(v)
             if not extra:
                 cells.append(_age(m.get("creationTimestamp")))
             row = {"cells": cells}
@@ -633,7 +673,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         table = self._wants_table()
         initial = []
         error = None
-        if rv_param in ("", "0"):
+        send_initial = q.get("sendInitialEvents") in ("true", "1")
+        if send_initial and (not bookmarks or q.get("resourceVersionMatch") != "NotOlderThan"):
+            raise kstatus.invalid("ListOptions", "meta.k8s.io", "", [
+                ("sendInitialEvents", "FieldValueForbidden", "Forbidden: sendInitialEvents "
+                 "requires setting allowWatchBookmarks=true and "
+                 "resourceVersionMatch=NotOlderThan")])
+        if send_initial:
+            # WatchList: the current state as ADDED events, then a bookmark that marks
+            # the end of the initial events (client-go's streaming list).
+            items, list_rv, _, _ = store.list(res, ns, lreqs, freqs)
+            cursor = list_rv
+            initial = items
+        elif rv_param in ("", "0"):
             items, list_rv, _, _ = store.list(res, ns, lreqs, freqs)
             cursor = list_rv
             initial = items
@@ -651,6 +703,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     store.watch_check(res, cursor)
                 except ApiError as e:
                     error = e
+        self.streaming = True
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
@@ -664,6 +717,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         for o in initial:
             if not w.send("ADDED", o):
+                return
+        if send_initial:
+            bm = {"kind": res.kind, "apiVersion": res.api_version(version),
+                  "metadata": {"resourceVersion": str(cursor),
+                               "annotations": {"k8s.io/initial-events-end": "true"}}}
+            if not w.send("BOOKMARK", bm, raw=True):
                 return
         start = time.monotonic()
         deadline = start + timeout if timeout > 0 else None

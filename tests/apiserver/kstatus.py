@@ -118,7 +118,8 @@ def invalid(kind, group, name, causes):
          "causes": [{"reason": t, "message": m, "field": f} for f, t, m in causes]}
     if not group:
         del d["group"]
-    return ApiError(422, "Invalid", '%s "%s" is invalid: %s' % (kind, name, summary), d)
+    qkind = kind + "." + group if group else kind
+    return ApiError(422, "Invalid", '%s "%s" is invalid: %s' % (qkind, name, summary), d)
 
 
 def bad_request(message):

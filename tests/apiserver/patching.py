@@ -6,14 +6,21 @@ merge key (`name`, or `type` for `conditions`) merge item by item, and an item
 map replaces it. Other lists are replaced, as for a merge patch.
 """
 
-import copy
 
 from kstatus import ApiError
 
 
+def _jcopy(v):
+    if isinstance(v, dict):
+        return {k: _jcopy(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_jcopy(x) for x in v]
+    return v
+
+
 def merge_patch(target, patch):
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return _jcopy(patch)
     out = dict(target) if isinstance(target, dict) else {}
     for k, v in patch.items():
         if v is None:
@@ -36,11 +43,11 @@ def list_merge_key(field_name, items):
 
 def strategic_merge_patch(target, patch, field_name=None):
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return _jcopy(patch)
     if patch.get("$patch") == "replace":
         p = dict(patch)
         del p["$patch"]
-        return copy.deepcopy(p)
+        return _jcopy(p)
     out = dict(target) if isinstance(target, dict) else {}
     for k, v in patch.items():
         if k.startswith("$") or k.startswith("$setElementOrder/") or k.startswith("$retainKeys"):
@@ -61,7 +68,7 @@ def strategic_merge_patch(target, patch, field_name=None):
 def _merge_list(field, current, patch):
     key = list_merge_key(field, [i for i in patch if isinstance(i, dict)] or None)
     if key is None or list_merge_key(field, current or [{key: ""}]) != key:
-        return copy.deepcopy(patch)
+        return _jcopy(patch)
     out = [dict(i) for i in current]
     for item in patch:
         idx = next((n for n, c in enumerate(out) if c.get(key) == item.get(key)), None)
@@ -156,25 +163,25 @@ def json_patch(doc, ops):
     if not isinstance(ops, list):
         raise ApiError(400, "BadRequest", "json: cannot unmarshal object into Go value of type "
                        "jsonpatch.Patch")
-    doc = copy.deepcopy(doc)
+    doc = _jcopy(doc)
     for op in ops:
         if not isinstance(op, dict) or "op" not in op or "path" not in op:
             raise _invalid("jsonpatch: invalid operation %r" % (op,))
         kind, path = op["op"], op["path"]
         if kind == "add":
-            doc = _add(doc, path, copy.deepcopy(op.get("value")))
+            doc = _add(doc, path, _jcopy(op.get("value")))
         elif kind == "remove":
             _remove(doc, path)
         elif kind == "replace":
             _get(doc, path)
             if _pointer(path):
                 _remove(doc, path)
-            doc = _add(doc, path, copy.deepcopy(op.get("value")))
+            doc = _add(doc, path, _jcopy(op.get("value")))
         elif kind == "move":
             val = _remove(doc, op.get("from", ""))
             doc = _add(doc, path, val)
         elif kind == "copy":
-            doc = _add(doc, path, copy.deepcopy(_get(doc, op.get("from", ""))))
+            doc = _add(doc, path, _jcopy(_get(doc, op.get("from", ""))))
         elif kind == "test":
             if _get(doc, path) != op.get("value"):
                 raise _invalid("the server rejected our request due to an error in our "

@@ -28,6 +28,9 @@ class Resource:
         self.generation = generation
         self.builtin = builtin
         self.categories = list(categories)
+        # PUT without metadata.resourceVersion is allowed for most built-ins; not for
+        # Leases (leader election relies on it) and custom resources.
+        self.unconditional_update = builtin and plural != "leases"
         self.printer_columns = printer_columns or {}   # version -> additionalPrinterColumns
         self.schemas = schemas or {}                   # version -> openAPIV3Schema
 
@@ -44,8 +47,17 @@ class Resource:
 
 def _b(group, version, plural, kind, namespaced, short=(), status=False, generation=False,
        singular=None):
-    return Resource(group, [version], plural, kind, singular or kind.lower(), namespaced,
-                    short, status, generation)
+    r = Resource(group, [version], plural, kind, singular or kind.lower(), namespaced,
+                 short, status, generation)
+    if (group, plural) in _ALL_CATEGORY:
+        r.categories = ["all"]
+    return r
+
+
+# Kinds `kubectl get all` shows (the "all" category).
+_ALL_CATEGORY = {("", "pods"), ("", "services"), ("apps", "deployments"),
+                 ("apps", "statefulsets"), ("apps", "daemonsets"), ("apps", "replicasets"),
+                 ("batch", "jobs"), ("batch", "cronjobs")}
 
 
 BUILTINS = [
@@ -61,6 +73,24 @@ BUILTINS = [
     _b("coordination.k8s.io", "v1", "leases", "Lease", True),
     _b("apps", "v1", "deployments", "Deployment", True, ["deploy"], status=True,
        generation=True),
+    _b("apps", "v1", "statefulsets", "StatefulSet", True, ["sts"], status=True,
+       generation=True),
+    _b("apps", "v1", "daemonsets", "DaemonSet", True, ["ds"], status=True, generation=True),
+    _b("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"], status=True, generation=True),
+    _b("batch", "v1", "jobs", "Job", True, status=True, generation=True),
+    _b("batch", "v1", "cronjobs", "CronJob", True, ["cj"], status=True, generation=True),
+    _b("", "v1", "nodes", "Node", False, ["no"], status=True),
+    _b("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", True, ["pvc"],
+       status=True),
+    _b("", "v1", "resourcequotas", "ResourceQuota", True, ["quota"], status=True),
+    _b("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ["netpol"],
+       generation=True),
+    _b("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"],
+       status=True, generation=True),
+    _b("rbac.authorization.k8s.io", "v1", "roles", "Role", True),
+    _b("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True),
+    _b("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False),
+    _b("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False),
     _b("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
        "ValidatingWebhookConfiguration", False, generation=True),
     _b("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",

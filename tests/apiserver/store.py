@@ -12,7 +12,6 @@ serialize what they got without holding the lock.
 import base64
 import bisect
 import collections
-import copy
 import datetime
 import json
 import random
@@ -23,6 +22,7 @@ import uuid
 import fieldmanager
 import kstatus
 import patching
+import schema
 import kselectors
 import validation
 from kstatus import ApiError
@@ -87,7 +87,8 @@ class Store:
         self.registry = registry
         self.history_size = history_size
         self.lock = threading.RLock()
-        self.cond = threading.Condition(self.lock)
+        self.cond = threading.Condition(self.lock)          # watchers wait here
+        self.gc_cond = threading.Condition(self.lock)       # the GC thread waits here
         self.rv = 1
         self.objects = {}          # (group, plural) -> {(ns, name): obj}
         self.histories = {}        # (group, plural) -> History
@@ -106,6 +107,7 @@ class Store:
         with self.cond:
             self.stopping = True
             self.cond.notify_all()
+            self.gc_cond.notify_all()
 
     def current_rv(self):
         with self.lock:
@@ -149,8 +151,10 @@ class Store:
             self._index(res_key, key, old, None)
             ev = Event(rv, "DELETED", gone, old)
             result = gone
-            if _meta(old).get("uid"):
-                self.gc_queue.append(("owner-gone", _meta(old)["uid"]))
+            uid = _meta(old).get("uid")
+            if uid and uid in self.owner_index:
+                self.gc_queue.append(("owner-gone", uid))
+                self.gc_cond.notify()
         else:
             new["metadata"]["resourceVersion"] = str(rv)
             bucket[key] = new
@@ -314,12 +318,31 @@ class Store:
             raise kstatus.bad_request("the name of the object (%s) does not match the name on "
                                       "the URL (%s)" % (meta["name"], name_in_url))
 
-    def _validate(self, res, obj):
+    def _validate(self, res, version, obj, fv=None):
+        """Prunes and defaults a custom resource by its schema, then validates;
+        returns the object to store or raises 422 Invalid. fv: (fieldValidation
+        mode, list collecting warnings) -- unknown fields fail the write under
+        Strict (400) and are reported as warnings under Warn."""
+        sch = schema.root_for(res, version)
+        if sch is not None and fv is not None and fv[0] in ("Strict", "Warn"):
+            unknown = sorted(schema.unknown_fields(obj, sch))
+            if unknown and fv[0] == "Strict":
+                raise kstatus.bad_request(
+                    "%s in version \"%s\" cannot be handled as a %s: strict decoding error: %s"
+                    % (res.kind, version, res.kind,
+                       ", ".join('unknown field "%s"' % u for u in unknown)))
+            fv[1].extend('unknown field "%s"' % u for u in unknown)
+        if sch is not None:
+            obj = schema.prune(obj, sch, top=True)
+            schema.default(obj, sch)
         causes = validation.metadata_causes(res, obj)
+        if sch is not None:
+            schema.validate(obj, sch, "", causes)
         if res.key == ("apiextensions.k8s.io", "customresourcedefinitions"):
             causes.extend(_crd_causes(obj))
         if causes:
             raise kstatus.invalid(res.kind, res.group, _meta(obj).get("name", ""), causes)
+        return obj
 
     def _normalize(self, res, obj):
         """Type-specific defaulting the real registry does on every write."""
@@ -343,7 +366,7 @@ class Store:
                 and not (k == "status" and res.status)}
 
     def _prepare_create(self, res, version, ns, obj):
-        obj = copy.deepcopy(obj)
+        obj = fieldmanager.jcopy(obj)
         meta = obj.setdefault("metadata", {})
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + "".join(
@@ -388,18 +411,19 @@ class Store:
             self.registry.register_crd(new)
 
     # --- create ---------------------------------------------------------
-    def create(self, res, version, ns, obj, manager, dry_run=False):
+    def create(self, res, version, ns, obj, manager, dry_run=False, fv=None):
         self._check_type(res, version, obj, ns=ns)
         with self.lock:
             new = self._prepare_create(res, version, ns, obj)
-            self._validate(res, new)
+            new = self._validate(res, version, new, fv)
             name = new["metadata"]["name"]
             self._require_namespace(res, ns, name)
             key = (ns if res.namespaced else "", name)
             if key in self._bucket(res):
                 raise kstatus.already_exists(res.plural, res.group, name)
             new["metadata"]["managedFields"] = fieldmanager.record_update(
-                None, new, manager, "", new["apiVersion"], new["metadata"]["creationTimestamp"])
+                None, new, manager, "", new["apiVersion"], new["metadata"]["creationTimestamp"],
+                schema.root_for(res, version))
             if not new["metadata"]["managedFields"]:
                 del new["metadata"]["managedFields"]
             if dry_run:
@@ -412,13 +436,13 @@ class Store:
     def _merge_update(self, res, version, old, new, subresource):
         """Applies status-subresource and server-owned-metadata rules to a proposed new
         object; returns the object to store."""
-        new = copy.deepcopy(new)
+        new = fieldmanager.jcopy(new)
         new["apiVersion"] = res.api_version(version)
         new["kind"] = res.kind
         om, nm = _meta(old), new.setdefault("metadata", {})
         if subresource == "status":
             status = new.get("status")
-            new = copy.deepcopy(old)
+            new = fieldmanager.jcopy(old)
             nm = new["metadata"]
             if status is None:
                 new.pop("status", None)
@@ -426,7 +450,7 @@ class Store:
                 new["status"] = status
         elif res.status:
             if "status" in old:
-                new["status"] = copy.deepcopy(old["status"])
+                new["status"] = fieldmanager.jcopy(old["status"])
             else:
                 new.pop("status", None)
         for k in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
@@ -446,7 +470,7 @@ class Store:
             nm.pop("generation", None)
         self._normalize(res, new)
         if res.key == ("", "namespaces") and subresource != "status":
-            new["spec"] = copy.deepcopy(old.get("spec") or {})
+            new["spec"] = fieldmanager.jcopy(old.get("spec") or {})
         if res.key == ("apiextensions.k8s.io", "customresourcedefinitions") and \
                 subresource != "status" and new.get("spec") != old.get("spec"):
             new["status"] = _crd_status(new)
@@ -477,7 +501,8 @@ class Store:
         if str(proposed_rv) != _meta(old).get("resourceVersion"):
             raise kstatus.conflict(res.plural, res.group, name)
 
-    def update(self, res, version, ns, name, obj, manager, subresource="", dry_run=False):
+    def update(self, res, version, ns, name, obj, manager, subresource="", dry_run=False,
+               fv=None):
         self._check_type(res, version, obj, name_in_url=name, ns=ns)
         key = (ns if res.namespaced else "", name)
         with self.lock:
@@ -485,12 +510,12 @@ class Store:
             if old is None:
                 raise kstatus.not_found(res.plural, res.group, name)
             self._check_rv(res, name, old, _meta(obj).get("resourceVersion"),
-                           required=not res.builtin)
+                           required=not res.unconditional_update)
             new = self._merge_update(res, version, old, obj, subresource)
             new["metadata"]["resourceVersion"] = _meta(old).get("resourceVersion")
-            self._validate(res, new)
+            new = self._validate(res, version, new, fv)
             mf = fieldmanager.record_update(old, new, manager, subresource, new["apiVersion"],
-                                            now_rfc3339())
+                                            now_rfc3339(), schema.root_for(res, version))
             self._set_mf(new, mf)
             if self._same(old, new):
                 return old
@@ -514,13 +539,13 @@ class Store:
         return norm(old) == norm(new)
 
     def patch(self, res, version, ns, name, ptype, body, manager, force=False,
-              subresource="", dry_run=False):
+              subresource="", dry_run=False, fv=None):
         key = (ns if res.namespaced else "", name)
         with self.lock:
             old = self._bucket(res).get(key)
             if ptype == "apply":
                 return self._apply(res, version, ns, name, key, old, body, manager, force,
-                                   subresource, dry_run)
+                                   subresource, dry_run, fv)
             if old is None:
                 raise kstatus.not_found(res.plural, res.group, name)
             if ptype == "merge":
@@ -541,16 +566,16 @@ class Store:
             self._check_rv(res, name, old, _meta(proposed).get("resourceVersion"), False)
             new = self._merge_update(res, version, old, proposed, subresource)
             new["metadata"]["resourceVersion"] = _meta(old).get("resourceVersion")
-            self._validate(res, new)
+            new = self._validate(res, version, new, fv)
             mf = fieldmanager.record_update(old, new, manager, subresource, new["apiVersion"],
-                                            now_rfc3339())
+                                            now_rfc3339(), schema.root_for(res, version))
             self._set_mf(new, mf)
             if self._same(old, new):
                 return old, False
             return self._store_update(res, key, old, new, dry_run), False
 
     def _apply(self, res, version, ns, name, key, old, body, manager, force, subresource,
-               dry_run):
+               dry_run, fv=None):
         if not isinstance(body, dict):
             raise kstatus.bad_request("error decoding YAML: the apply configuration is not "
                                       "an object")
@@ -561,7 +586,7 @@ class Store:
         self._check_type(res, version, body, name_in_url=name, ns=ns)
         if not _meta(body).get("name"):
             body = dict(body, metadata=dict(_meta(body), name=name))
-        applied = copy.deepcopy(body)
+        applied = fieldmanager.jcopy(body)
         applied["metadata"] = dict(_meta(applied))
         applied["metadata"].pop("managedFields", None)
         if res.namespaced:
@@ -578,10 +603,11 @@ class Store:
                 raise kstatus.not_found(res.plural, res.group, name)
             self._require_namespace(res, ns, name)
             new = self._prepare_create(res, version, ns, applied)
-            self._validate(res, new)
+            new = self._validate(res, version, new, fv)
             merged, mf = fieldmanager.apply(None, fieldmanager.strip_untracked(applied),
-                                            manager, force, "", new["apiVersion"], now, scope)
-            self._set_mf(new, mf)
+                                            manager, force, "", new["apiVersion"], now, scope,
+                                            schema.root_for(res, version))
+            self._set_mf(new, fieldmanager.refinish(mf, new, schema.root_for(res, version)))
             if dry_run:
                 return new, True
             out = self._commit(res.key, key, None, new, "ADDED")
@@ -591,13 +617,14 @@ class Store:
         applied["metadata"].pop("resourceVersion", None)
         try:
             merged, mf = fieldmanager.apply(old, applied, manager, force, subresource,
-                                            res.api_version(version), now, scope)
+                                            res.api_version(version), now, scope,
+                                            schema.root_for(res, version))
         except fieldmanager.ApplyConflict as e:
             raise kstatus.apply_conflict(e.conflicts) from None
         new = self._merge_update(res, version, old, merged, subresource)
         new["metadata"]["resourceVersion"] = _meta(old).get("resourceVersion")
-        self._validate(res, new)
-        self._set_mf(new, mf)
+        new = self._validate(res, version, new, fv)
+        self._set_mf(new, fieldmanager.refinish(mf, new, schema.root_for(res, version)))
         if self._same(old, new):
             return old, False
         return self._store_update(res, key, old, new, dry_run), False
@@ -640,7 +667,7 @@ class Store:
             if finalizers or is_ns:
                 if m.get("deletionTimestamp") and finalizers == list(m.get("finalizers") or []):
                     return 200, old
-                new = copy.deepcopy(old)
+                new = fieldmanager.jcopy(old)
                 nm = new["metadata"]
                 nm.setdefault("deletionTimestamp", now_rfc3339())
                 nm.setdefault("deletionGracePeriodSeconds", 0)
@@ -654,7 +681,7 @@ class Store:
                     return 200, new
                 out = self._commit(res.key, key, old, new, "MODIFIED")
                 self.gc_queue.append(("deleting", res.key, key))
-                self.cond.notify_all()
+                self.gc_cond.notify()
                 return 200, out
             if dry_run:
                 return 200, old
@@ -685,7 +712,7 @@ class Store:
 
     # --- garbage collection and namespace termination --------------------
     def _gc_loop(self):
-        with self.cond:
+        with self.gc_cond:
             pending = []
             while not self.stopping:
                 while self.gc_queue:
@@ -695,7 +722,7 @@ class Store:
                             pending.append(item)
                     except ApiError:
                         pending.append(item)
-                self.cond.wait(0.05 if pending else 1.0)
+                self.gc_cond.wait(0.05 if pending else 1.0)
                 self.gc_queue.extend(pending)
                 pending = []
 
@@ -710,7 +737,7 @@ class Store:
                 refs = _meta(obj).get("ownerReferences") or []
                 alive = [r for r in refs if r.get("uid") != uid and r.get("uid") in self.uid_index]
                 if alive:
-                    new = copy.deepcopy(obj)
+                    new = fieldmanager.jcopy(obj)
                     new["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != uid]
                     self._commit(res_key, key, obj, new, "MODIFIED")
                 else:
@@ -726,7 +753,7 @@ class Store:
             for dk in sorted(self.owner_index.get(uid, ())):
                 dep = self.objects.get(dk[0], {}).get(dk[1])
                 if dep is not None:
-                    new = copy.deepcopy(dep)
+                    new = fieldmanager.jcopy(dep)
                     new["metadata"]["ownerReferences"] = [
                         r for r in _meta(dep).get("ownerReferences") or [] if r.get("uid") != uid]
                     if not new["metadata"]["ownerReferences"]:
@@ -759,7 +786,7 @@ class Store:
                             self._gc_delete(rk, k, o)
             if remaining:
                 return False
-            new = copy.deepcopy(obj)
+            new = fieldmanager.jcopy(obj)
             new["spec"] = {}
             if not _meta(new).get("finalizers"):
                 self._commit(res_key, key, obj, new, "DELETED")
@@ -769,7 +796,7 @@ class Store:
         return True
 
     def _set_finalizers(self, res_key, key, obj, fins):
-        new = copy.deepcopy(obj)
+        new = fieldmanager.jcopy(obj)
         if fins:
             new["metadata"]["finalizers"] = fins
             self._commit(res_key, key, obj, new, "MODIFIED")
@@ -789,7 +816,7 @@ class Store:
         """Deletes a dependent in the background, honouring its finalizers."""
         if _meta(obj).get("finalizers"):
             if not _meta(obj).get("deletionTimestamp"):
-                new = copy.deepcopy(obj)
+                new = fieldmanager.jcopy(obj)
                 new["metadata"]["deletionTimestamp"] = now_rfc3339()
                 new["metadata"]["deletionGracePeriodSeconds"] = 0
                 self._commit(res_key, key, obj, new, "MODIFIED")
