@@ -204,6 +204,19 @@ run_kind AIRoutingPolicy team-models "$TMP/policy.yaml" airoutingpolicies "$TMP/
   'd["spec"]["models"][0]["backends"][0]["model"] == "gpt-4o-2024"' "$TMP/policy3.yaml" \
   'd["spec"]["models"][0]["backends"][0]["model"] == "gpt-4o-mini"'
 
+# --- get -w in kubectl's default table output (server-side Table) ---------
+timeout 15 "$KUBECTL" --request-timeout=14s get airoutingpolicies -n "$ns" -w >"$TMP/table.watch" 2>&1 &
+track_pid $!
+table_pid=$!
+for _ in $(seq 1 100); do grep -q '^team-models' "$TMP/table.watch" && break; sleep 0.1; done
+k label airp team-models -n "$ns" table=yes >/dev/null || fail "label for table watch"
+for _ in $(seq 1 100); do [ "$(grep -c '^team-models' "$TMP/table.watch")" -ge 2 ] && break; sleep 0.1; done
+kill "$table_pid" 2>/dev/null || true
+wait "$table_pid" 2>/dev/null || true
+[ "$(grep -c '^NAME' "$TMP/table.watch")" = 1 ] || fail "table watch header: $(cat "$TMP/table.watch")"
+[ "$(grep -c '^team-models' "$TMP/table.watch")" -ge 2 ] || fail "table watch rows: $(cat "$TMP/table.watch")"
+ok "get -w (table): one header, a row for the object and one for the change"
+
 # --- patch --subresource=status (AIRoutingPolicy has the status subresource) ---
 gen_before=$(k get airp team-models -n "$ns" -o jsonpath='{.metadata.generation}')
 out=$(k patch airp team-models -n "$ns" --subresource=status --type=merge -p \
