@@ -57,7 +57,7 @@ static int push_cert(X509 ***certs, size_t *n, size_t *cap, X509 *x)
 {
     if (*n == *cap) {
         size_t ncap = *cap ? *cap * 2 : 4;
-        X509 **nc = realloc(*certs, ncap * sizeof *nc);
+        X509 **nc = realloc(*certs, ncap * sizeof(X509 *));
         if (nc == NULL) {
             return -1;
         }
@@ -175,7 +175,7 @@ int x509_asn1_time_to_unix(const ASN1_TIME *t, int64_t *out)
         return -1;
     }
     int64_t days = days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-    *out = days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+    *out = days * 86400 + (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
     return 0;
 }
 

@@ -370,7 +370,7 @@ static int parse_failover(const json_t *obj, const char *key, const char *base, 
             } else if (json_is_string(e) && is_all_digits(json_string_value(e)) &&
                        strlen(json_string_value(e)) <= 9) {
                 r->is_status = 1;
-                r->status = atoll(json_string_value(e));
+                r->status = strtoll(json_string_value(e), NULL, 10);
             } else if (json_is_string(e)) {
                 r->trigger = json_string_value(e);
             } else {

@@ -143,10 +143,12 @@ static void check_secret(const policy_routing *p, size_t i, const policy_lookup 
         if (v == NULL || v[0] == '\0') {
             char kp[300];
             snprintf(kp, sizeof kp, "%s.key", path);
-            field_errors_add(errs, FIELD_NOT_FOUND, kp, ref->key,
-                             v == NULL ? "Secret \"%s\" has no such key"
-                                       : "Secret \"%s\" holds an empty value under this key",
-                             ref->name);
+            if (v == NULL) {
+                field_errors_add(errs, FIELD_NOT_FOUND, kp, ref->key, NULL);
+            } else {
+                field_errors_add(errs, FIELD_INVALID, kp, ref->key,
+                                 "Secret \"%s\" holds an empty value under this key", ref->name);
+            }
         }
     }
     json_decref(secret);

@@ -437,12 +437,12 @@ static void check_credentials(const policy_provider *pr, const char *base, field
     allowed_cred_names(pr->schema, names, sizeof names);
     if (!policy_schema_allows_cred(pr->schema, c->type)) {
         if (c->type == POLICY_CRED_NONE) {
-            field_errors_add(errs, FIELD_REQUIRED, cp, NULL, "schema %s requires %s credentials",
-                             schema, names);
+            field_errors_add(errs, FIELD_REQUIRED, cp, NULL,
+                             "schema %s requires credentials of type %s", schema, names);
         } else {
             pathf(p, "%s.type", cp);
             field_errors_add(errs, FIELD_INVALID, p, c->type_name,
-                             "schema %s requires %s credentials", schema, names);
+                             "schema %s requires credentials of type %s", schema, names);
         }
     }
     const policy_schema_info *si = policy_schema_info_of(pr->schema);
@@ -597,15 +597,17 @@ static void check_weights(const policy_model *m, const char *base, field_errors 
 {
     for (size_t i = 0; i < m->n_backends; i++) {
         long long prio = m->backends[i].priority;
-        int first = 1, any_positive = 0;
+        int first = 1, any_positive = 0, any_negative = 0;
         for (size_t j = 0; j < m->n_backends; j++) {
             if (m->backends[j].priority != prio) {
                 continue;
             }
             first = first && j >= i;
             any_positive = any_positive || m->backends[j].weight > 0;
+            any_negative = any_negative || m->backends[j].weight < 0;
         }
-        if (first && !any_positive && prio >= 0) {
+        /* a negative weight is reported on its own; do not add a second error for it */
+        if (first && !any_positive && !any_negative && prio >= 0) {
             char p[PATH_LEN];
             pathf(p, "%s.backends", base);
             field_errors_add(errs, FIELD_FORBIDDEN, p, NULL,

@@ -64,6 +64,38 @@ static int build_routing(object_source *src, const json_t *policy, const desired
         envoy_render_routing(&in, &out->objects, err, errlen) || add_notes(out->notes, &in.notes)) {
         goto done;
     }
+    out->gateway_found = g.gateway != NULL;
+    if (!(out->providers = json_array()) || !(out->models = json_array())) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < in.n_providers; i++) {
+        const intent_provider *ip = &in.providers[i];
+        json_t *st = json_pack("{s:s, s:b}", "name", ip->name, "ready", ip->error == NULL);
+        if (st && ip->error) {
+            json_object_set_new(st, "error", json_string(ip->error));
+            json_object_set_new(st, "reason", json_string(ip->error_reason));
+        }
+        if (!st || json_array_append_new(out->providers, st)) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < p.n_models; i++) {
+        const char *route = NULL;
+        for (size_t r = 0; r < in.n_routes && !route; r++) {
+            for (size_t m = 0; m < in.routes[r].n_models; m++) {
+                if (strcmp(in.routes[r].models[m].name, p.models[i].name) == 0) {
+                    route = in.routes[r].name;
+                }
+            }
+        }
+        if (json_array_append_new(
+                out->models, json_pack("{s:s, s:s?}", "name", p.models[i].name, "route", route))) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
+    }
     for (size_t i = 0; i < in.n_providers; i++) {
         if (in.providers[i].error) {
             char msg[800];
@@ -121,6 +153,13 @@ static int build_access(object_source *src, const json_t *policy, const desired_
         add_notes(out->notes, &in.notes)) {
         goto done;
     }
+    out->gateway_found = in.gateway_found;
+    out->bundle_state = in.bundle_state;
+    out->bundle_certificates = in.bundle_certificates;
+    out->bundle_expired = in.bundle_expired;
+    out->bundle_next_expiry = in.bundle_next_expiry;
+    out->https_listeners = (int)in.n_https_listeners;
+    out->server_cert_issued = !in.server_cert_ref && in.server_action == INTENT_CERT_ISSUE;
     if (in.endpoint && !(out->endpoint = strdup(in.endpoint))) {
         snprintf(err, errlen, "out of memory");
         goto done;
@@ -159,5 +198,7 @@ void desired_free(desired_state *d)
     json_decref(d->gateway_apply);
     free(d->endpoint);
     json_decref(d->notes);
+    json_decref(d->providers);
+    json_decref(d->models);
     memset(d, 0, sizeof *d);
 }

@@ -28,6 +28,16 @@ typedef struct {
     json_t *gateway_apply; /* Gateway apply configuration (field manager aigw-gateway) or NULL */
     char *endpoint;        /* AIAccessPolicy status.endpoint, NULL when unknown */
     json_t *notes;         /* array of strings: warnings and per-provider problems */
+    /* For status (DESIGN §2). AIRoutingPolicy: */
+    json_t *providers; /* [{name, ready, error?, reason?}] in policy order */
+    json_t *models;    /* [{name, route}] in policy order: the AIGatewayRoute serving it */
+    int gateway_found;
+    /* AIAccessPolicy: */
+    intent_bundle_state bundle_state;
+    int bundle_certificates, bundle_expired;
+    time_t bundle_next_expiry; /* 0 when none */
+    int https_listeners;       /* HTTPS listeners of the Gateway */
+    int server_cert_issued;    /* 1 when this build made a new server certificate */
 } desired_state;
 
 typedef struct {

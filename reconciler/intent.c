@@ -72,18 +72,12 @@ static int resolve_secret(intent_provider *p, const policy_credentials *c, const
         snprintf(msg, sizeof msg, "Secret \"%s\" not found", ref->name);
         return set_provider_error(p, "CredentialSecretNotFound", msg);
     }
-    char *b64 = intent_secret_value_b64(secret, key);
-    if (!b64) {
-        if (intent_secret_has_key(secret, key)) {
-            return -1; /* present but could not be copied: allocation failure */
-        }
+    if (!intent_secret_has_key(secret, key)) {
         snprintf(msg, sizeof msg, "Secret \"%s\" has no key \"%s\"", ref->name, key);
         return set_provider_error(p, "CredentialSecretNotFound", msg);
     }
-    if (derive) {
-        p->derived_value_b64 = b64;
-    } else {
-        intent_wipe_free(b64);
+    if (derive && !(p->derived_value_b64 = intent_secret_value_b64(secret, key))) {
+        return -1;
     }
     return 0;
 }
@@ -158,8 +152,11 @@ static char *failover_key(const policy_failover *f)
 
 static int has_trigger(char **t, size_t n, const char *s)
 {
+    if (!t) {
+        return 0;
+    }
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(t[i], s) == 0) {
+        if (t[i] && s && strcmp(t[i], s) == 0) {
             return 1;
         }
     }
@@ -366,12 +363,27 @@ int intent_routing_build(const intent_routing_input *in, intent_routing *out, ch
             goto oom;
         }
         out->sections = calloc(n_ls ? n_ls : 1, sizeof *out->sections);
-        for (size_t i = 0; out->sections && i < n_ls; i++) {
+        /* AIGatewayRoute allows 16 parentRefs. */
+        size_t n_keep = n_ls > INTENT_MAX_PARENT_REFS ? INTENT_MAX_PARENT_REFS : n_ls;
+        if (n_ls > n_keep &&
+            intent_notes_add(&out->notes, "the Gateway has more than 16 HTTPS listeners: routes "
+                                          "attach to the first 16")) {
+            intent_listeners_free(ls, n_ls);
+            goto oom;
+        }
+        for (size_t i = 0; out->sections && i < n_keep; i++) {
             out->sections[out->n_sections++] = ls[i].name;
             ls[i].name = NULL;
         }
         intent_listeners_free(ls, n_ls);
         if (!out->sections) {
+            goto oom;
+        }
+        size_t n_all =
+            json_array_size(json_object_get(json_object_get(in->gateway, "spec"), "listeners"));
+        if (n_all > out->n_sections && out->n_sections > 0 &&
+            intent_notes_add(&out->notes, "the Gateway also has non-HTTPS listeners: the routes "
+                                          "attach only to its HTTPS listeners")) {
             goto oom;
         }
         if (out->n_sections == 0 &&

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #define INTENT_MAX_MODELS_PER_ROUTE POLICY_MAX_MODELS_PER_ROUTE
+#define INTENT_MAX_PARENT_REFS 16 /* AIGatewayRoute spec.parentRefs maxItems */
 
 /* Who owns a generated object: the policy, for labels and ownerReferences. */
 typedef struct {
@@ -182,8 +183,9 @@ typedef struct {
     size_t n_https_listeners;
     char **plain_listeners; /* non-HTTPS listener names (warning) */
     size_t n_plain_listeners;
-    char *gateway_class;        /* spec.gatewayClassName of the Gateway, NULL when not found */
-    intent_listener *listeners; /* the HTTPS listeners, for the Gateway apply configuration */
+    char *gateway_class;            /* spec.gatewayClassName of the Gateway, NULL when not found */
+    char *gateway_resource_version; /* metadata.resourceVersion of the Gateway read, or NULL */
+    intent_listener *listeners;     /* the HTTPS listeners, for the Gateway apply configuration */
     int gateway_found;
     /* bundle -> Secret A-mtls-ca */
     intent_bundle_state bundle_state;

@@ -297,7 +297,10 @@ static int build_listeners(const intent_access_input *in, intent_access *a)
     if (!gw) {
         return 0;
     }
-    if (intent_dup_opt(&a->gateway_class, json_string_value(json_object_get(
+    if (intent_dup_opt(&a->gateway_resource_version,
+                       json_string_value(
+                           json_object_get(json_object_get(gw, "metadata"), "resourceVersion"))) ||
+        intent_dup_opt(&a->gateway_class, json_string_value(json_object_get(
                                               json_object_get(gw, "spec"), "gatewayClassName"))) ||
         intent_gateway_https_listeners(gw, &a->listeners, &a->n_https_listeners)) {
         return -1;
@@ -357,7 +360,9 @@ static int build_bundle(const intent_access_input *in, intent_access *a)
                                                "client CA Secret");
         }
     }
-    return 0;
+    /* Never usable yet: the renderer fails closed (see envoy_render_access). */
+    return intent_notes_add(&a->notes, "no usable trust bundle yet: the client CA Secret holds "
+                                       "only the gateway's own CA, so every client is refused");
 }
 
 int intent_access_build(const intent_access_input *in, intent_access *out, char *err, size_t errlen)
@@ -447,6 +452,7 @@ void intent_access_free(intent_access *a)
     free_strs(a->https_listeners, a->n_https_listeners);
     free_strs(a->plain_listeners, a->n_plain_listeners);
     free(a->gateway_class);
+    free(a->gateway_resource_version);
     intent_listeners_free(a->listeners, a->n_https_listeners);
     free(a->client_ca_pem);
     free(a->bundle_error);

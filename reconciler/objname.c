@@ -15,8 +15,8 @@ void objname_hash_hex(const char *data, size_t len, size_t n, char *out)
     static const char hex[] = "0123456789abcdef";
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)data, len, md);
-    if (n > 2 * SHA256_DIGEST_LENGTH) {
-        n = 2 * SHA256_DIGEST_LENGTH;
+    if (n > (size_t)SHA256_DIGEST_LENGTH * 2) {
+        n = (size_t)SHA256_DIGEST_LENGTH * 2;
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char b = md[i / 2];
@@ -62,9 +62,7 @@ char *objname_join(const char *base, const char *suffix)
     if (!full) {
         return NULL;
     }
-    memcpy(full, base, a);
-    full[a] = '-';
-    memcpy(full + a + 1, suffix, b + 1);
+    snprintf(full, a + 1 + b + 1, "%s-%s", base, suffix);
     char *out = objname_shorten(full, OBJNAME_MAX);
     free(full);
     return out;

@@ -243,6 +243,7 @@ static int render_all(object_source *src, const json_t *policies, const render_a
         desired_state d;
         field_errors errs;
         field_errors_init(&errs);
+        memset(&d, 0, sizeof d);
         int r = copy ? desired_build(src, copy, &opt, &d, &errs, err, sizeof err) : -1;
         if (r == 1) {
             print_errors(label, &errs);
@@ -259,9 +260,7 @@ static int render_all(object_source *src, const json_t *policies, const render_a
         } else if (emit_yaml(yaml, label, &d)) {
             rc = 2;
         }
-        if (r == 0) {
-            desired_free(&d);
-        }
+        desired_free(&d);
         field_errors_free(&errs);
         json_decref(copy);
     }

@@ -10,6 +10,7 @@
 #include "common/metrics.h"
 #include "common/version.h"
 #include "webhook/server.h"
+#include "webhook/serve_lookups.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,6 +33,8 @@ typedef struct {
     unsigned drain_timeout_s;
     unsigned threads;
     int dev_self_signed;
+    const char *objects_dir; /* --objects: lookups from files (policy helper) */
+    const char *kubeconfig;  /* --kubeconfig: lookups from the API server (policy helper) */
 } serve_options;
 
 static void usage(FILE *out)
@@ -56,6 +59,9 @@ static void usage(FILE *out)
             "                         (default 20)\n"
             "  --threads N            server threads (default: one per core)\n"
             "  --log-level LEVEL      debug, info, warn or error (default info)\n"
+            "  --kubeconfig FILE      look up Secrets, ConfigMaps and policies for /validate\n"
+            "                         in this cluster (\"\" = $KUBECONFIG or in-cluster)\n"
+            "  --objects DIR          look them up in YAML/JSON files below DIR instead\n"
             "  --help                 this text\n");
 }
 
@@ -86,6 +92,8 @@ enum {
     OPT_DRAIN_TIMEOUT,
     OPT_THREADS,
     OPT_HELP,
+    OPT_KUBECONFIG,
+    OPT_OBJECTS,
 };
 
 static int apply_number(int opt, const char *arg, serve_options *o)
@@ -137,6 +145,8 @@ static int parse_flags(int argc, char **argv, serve_options *o)
         {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, OPT_HELP},
+        {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
+        {"objects", required_argument, NULL, OPT_OBJECTS},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -173,6 +183,12 @@ static int parse_flags(int argc, char **argv, serve_options *o)
         case OPT_HELP:
             usage(stdout);
             return 1;
+        case OPT_KUBECONFIG:
+            o->kubeconfig = optarg;
+            break;
+        case OPT_OBJECTS:
+            o->objects_dir = optarg;
+            break;
         case OPT_MAX_BODY:
         case OPT_CONN_TIMEOUT:
         case OPT_DRAIN_TIMEOUT:
@@ -213,19 +229,22 @@ static int parse_flags(int argc, char **argv, serve_options *o)
 static int serve_context_build(const serve_options *o, webhook_context *ctx, char *err,
                                size_t errlen)
 {
-    (void)o;
-    (void)err;
-    (void)errlen;
     memset(ctx, 0, sizeof *ctx);
     ctx->objects = NULL;
     ctx->injector = NULL;
     ctx->lookup_budget_ms = 2000;
+    /* Lookups for /validate (--objects or --kubeconfig); none when neither is given. */
+    ctx->objects = serve_lookups_open(o->objects_dir, o->kubeconfig, err, errlen);
+    if (ctx->objects == NULL && err[0] != '\0') {
+        return -1;
+    }
     return 0;
 }
 
-/* Releases what serve_context_build created (nothing owned yet: no lookups, no injector). */
+/* Releases what serve_context_build created (the lookups; no injector yet). */
 static void serve_context_free(webhook_context *ctx)
 {
+    object_source_free(ctx->objects);
     memset(ctx, 0, sizeof *ctx);
 }
 

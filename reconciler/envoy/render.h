@@ -38,8 +38,9 @@ int envoy_render_routing(const intent_routing *in, json_t **out, char *err, size
 
 /*
  * The objects an AIAccessPolicy wants. The intent's INTENT_CERT_ISSUE pairs
- * must have been filled (intent_access_issue_certs) first. A missing client
- * CA (bundle never usable) leaves out Secret A-mtls-ca only.
+ * must have been filled (intent_access_issue_certs) first. Without a client
+ * CA (the bundle was never usable) A-mtls-ca holds the gateway's own CA, which
+ * refuses every client (fail closed).
  */
 int envoy_render_access(const intent_access *in, json_t **out, char *err, size_t errlen);
 
@@ -49,7 +50,9 @@ int envoy_render_access(const intent_access *in, json_t **out, char *err, size_t
  * listener, name, port and protocol copied unchanged from the live Gateway
  * (the schema requires them; equal values only share ownership, they never
  * conflict) plus the fields aigw owns: tls.mode Terminate and
- * tls.certificateRefs [the server cert Secret]. *out is NULL (and 0 is
+ * tls.certificateRefs [the server cert Secret]. metadata.resourceVersion is
+ * the live Gateway's when it has one, so the apply fails with a conflict
+ * instead of re-creating a listener removed since the read. *out is NULL (and 0 is
  * returned) when the Gateway was not found or has no HTTPS listener.
  */
 int envoy_render_gateway_apply(const intent_access *in, json_t **out, char *err, size_t errlen);

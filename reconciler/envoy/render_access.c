@@ -28,7 +28,7 @@ static const char helper_conf[] = "agent_address = \"/spiffe-workload-api/spire-
                                   "daemon_mode = true\n"
                                   "health_checks {\n"
                                   "  listener_enabled = true\n"
-                                  "  bind_port = \"17081\"\n"
+                                  "  bind_port = 17081\n"
                                   "  liveness_path = \"/live\"\n"
                                   "  readiness_path = \"/ready\"\n"
                                   "}\n";
@@ -117,8 +117,16 @@ int envoy_render_access(const intent_access *a, json_t **out, char *err, size_t 
     }
     json_t *objs = json_array();
     int ok = objs != NULL;
-    if (ok && a->client_ca_pem) {
-        const char *kv[] = {"ca.crt", a->client_ca_pem};
+    /*
+     * Without any usable bundle, A-mtls-ca still exists (a ClientTrafficPolicy
+     * naming a missing Secret is rejected, and the listener would then accept
+     * clients without certificates): it holds the gateway's own CA, which
+     * signs no client certificate and no spiffe:// URI, so every client is
+     * refused until the bundle arrives. Fail closed.
+     */
+    const char *client_ca = a->client_ca_pem ? a->client_ca_pem : agent_ca;
+    if (ok && client_ca) {
+        const char *kv[] = {"ca.crt", client_ca};
         ok = render_append(objs, render_named_secret(a, intent_name_client_ca, "Opaque", kv, 1));
     }
     if (ok && !a->server_cert_ref) {
@@ -171,6 +179,13 @@ int envoy_render_gateway_apply(const intent_access *a, json_t **out, char *err, 
                                    "kind", "Gateway", "metadata", "name", a->owner.gateway,
                                    "namespace", a->owner.ns, "spec", spec)
                        : NULL;
+    if (obj && a->gateway_resource_version) {
+        /* Optimistic concurrency: the apply fails (409) if the Gateway changed
+         * since it was read, so a listener removed meanwhile is never
+         * re-created from the copied name/port/protocol. */
+        json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion",
+                            json_string(a->gateway_resource_version));
+    }
     if (!obj || json_array_size(json_object_get(json_object_get(obj, "spec"), "listeners")) !=
                     a->n_https_listeners) {
         json_decref(obj);

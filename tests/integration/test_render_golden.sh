@@ -35,6 +35,10 @@ print(sum(len(json.load(open(f))["items"]) for f in sys.argv[1:]))' json/*.json)
 "$conformance" check-crs json/*.json >crs.out 2>&1 || { cat crs.out; fail "check-crs found problems"; }
 tail -n 1 crs.out | grep -q "^$objects passed, 0 failed" || { cat crs.out; fail "check-crs: want $objects passed"; }
 ok "check-crs: $objects objects OK"
+# The YAML output too (kubectl reads it with YAML 1.1 scalar rules).
+"$conformance" check-crs ./*.raw.yaml >crs-yaml.out 2>&1 || { cat crs-yaml.out; fail "check-crs (YAML) found problems"; }
+tail -n 1 crs-yaml.out | grep -q "^$objects passed, 0 failed" || { cat crs-yaml.out; fail "check-crs (YAML): want $objects passed"; }
+ok "check-crs: the YAML output reads back to the same $objects valid objects"
 
 # 3. -o json is a v1 List whose items equal the YAML documents.
 python3 - json/forty-models.json forty-models.raw.yaml <<'EOF' || fail "-o json is not the List of the YAML objects"
