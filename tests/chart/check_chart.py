@@ -41,6 +41,14 @@ def one(docs, kind, **kw):
     return found[0] if found else {}
 
 
+def flag(args, name):
+    """The value after NAME in an argument list (flags are rendered as two tokens)."""
+    for i, a in enumerate(args[:-1]):
+        if a == name:
+            return args[i + 1]
+    return None
+
+
 def hardened(pod, where):
     psc = pod.get("securityContext", {})
     expect(psc.get("runAsNonRoot") is True, where + ": pod runAsNonRoot")
@@ -90,20 +98,27 @@ def main(argv):
     excluded = {"kube-system", "kube-public", "kube-node-lease", ns}
 
     # serve
-    d, pod, c = deployment(docs, "webhook", 2, ["serve", "--listen=:9443", "--tls-cert=/tls/tls.crt",
-                                                 "--tls-key=/tls/tls.key", "--metrics-listen=:8080",
-                                                 "--injector-config=/etc/aigw/injector.yaml"], ns)
+    d, pod, c = deployment(docs, "webhook", 2, ["serve", "--listen", ":9443", "--tls-cert", "/tls/tls.crt",
+                                                 "--tls-key", "/tls/tls.key", "--metrics-listen", ":8080",
+                                                 "--injector-config", "/etc/aigw/injector.yaml"], ns)
     vols = {v["name"]: v for v in pod.get("volumes", [])}
     tls_secret = vols.get("tls", {}).get("secret", {}).get("secretName")
     expect(tls_secret is not None, "serve mounts the TLS Secret")
+    file_mode = vols.get("tls", {}).get("secret", {}).get("defaultMode", 0o644)
+    psc = pod.get("securityContext", {})
+    readable = file_mode & 0o004 or (file_mode & 0o040 and psc.get("fsGroup") is not None) or psc.get("runAsUser") == 0
+    expect(bool(readable), "the non-root serve user can read the TLS key (defaultMode %o, fsGroup %s)" % (file_mode, psc.get("fsGroup")))
     cm_name = vols.get("injector-config", {}).get("configMap", {}).get("name")
     cm = one(docs, "ConfigMap", name=cm_name)
     expect("injector.yaml" in cm.get("data", {}), "injector ConfigMap holds injector.yaml")
-    expect(isinstance(yaml.safe_load(cm.get("data", {}).get("injector.yaml", "")), dict), "injector.yaml is a YAML map")
+    icfg = yaml.safe_load(cm.get("data", {}).get("injector.yaml", "")) or {}
+    expect(isinstance(icfg, dict), "injector.yaml is a YAML map")
+    expect(icfg.get("ownNamespace") == ns, "injector.yaml: ownNamespace is the release namespace")
+    expect(icfg.get("nativeSidecars") in ("auto", "true", "false"), "injector.yaml: nativeSidecars set")
     expect(any(p["name"] == "https" and p["containerPort"] == 9443 for p in c.get("ports", [])), "serve listens on 9443")
 
     # reconcile
-    deployment(docs, "reconciler", 2, ["reconcile", "--lease-namespace=" + ns, "--metrics-listen=:8080"], ns)
+    deployment(docs, "reconciler", 2, ["reconcile", "--lease-namespace", ns, "--metrics-listen", ":8080"], ns)
 
     # Service 443 -> 9443
     svc = one(docs, "Service", name=d["metadata"]["name"])
@@ -164,11 +179,12 @@ def main(argv):
             pj, pargs = byverb["patch"]
             expect(cj["metadata"]["annotations"].get("helm.sh/hook") == "pre-install,pre-upgrade", "create Job: pre-install,pre-upgrade hook")
             expect(pj["metadata"]["annotations"].get("helm.sh/hook") == "post-install,post-upgrade", "patch Job: post-install,post-upgrade hook")
-            expect("--secret-name=" + str(tls_secret) in cargs and "--secret-name=" + str(tls_secret) in pargs,
+            expect(flag(cargs, "--secret-name") == tls_secret and flag(pargs, "--secret-name") == tls_secret,
                    "certgen Jobs write and read the Secret serve mounts")
-            expect("--service-name=" + svc["metadata"]["name"] in cargs, "certgen create: SANs of the webhook Service")
-            expect("--validating-webhook=" + vwc["metadata"]["name"] in pargs and
-                   "--mutating-webhook=" + mwc["metadata"]["name"] in pargs, "certgen patch: both configurations by name")
+            expect(flag(cargs, "--namespace") == ns and flag(pargs, "--namespace") == ns, "certgen: release namespace")
+            expect(flag(cargs, "--service-name") == svc["metadata"]["name"], "certgen create: SANs of the webhook Service")
+            expect(flag(pargs, "--validating-webhook") == vwc["metadata"]["name"] and
+                   flag(pargs, "--mutating-webhook") == mwc["metadata"]["name"], "certgen patch: both configurations by name")
             job_weight = min(int(j["metadata"]["annotations"].get("helm.sh/hook-weight", "0")) for j in jobs)
             sa_name = cj["spec"]["template"]["spec"].get("serviceAccountName")
             for x in certgen_objs:

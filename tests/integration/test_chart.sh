@@ -132,13 +132,14 @@ ok "RBAC is least-privilege in every rendering, and the check catches 6 kinds of
 
 # values.schema.json refuses bad values.
 for bad in webhook.mutating.failurePolicy=Sometimes webhook.validating.timeoutSeconds=31 serve.replicas=0 \
-  injector.nativeSidecars=maybe logLevel=loud unknownKey=1 'bundleNamespaces={Spire_System}' metrics.port=80; do
+  injector.nativeSidecars=maybe logLevel=loud unknownKey=1 'bundleNamespaces={Spire_System}' metrics.port=80 \
+  injector.config.imagez.egress=x injector.config.ports.egress=70000; do
   if "$helm" template aigw "$chart" --namespace "$ns" --set "$bad" >/dev/null 2>schema.err; then
     fail "values schema accepted $bad"
   fi
   grep -q 'at ' schema.err || { cat schema.err; fail "values schema error for $bad does not name the field"; }
 done
-ok "values.schema.json refuses 8 bad values"
+ok "values.schema.json refuses 10 bad values"
 
 # docs/install.md documents every value (drift guard): each key down to the
 # second level (injector.config is free-form) starts a backticked name, or its

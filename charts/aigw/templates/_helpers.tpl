@@ -65,6 +65,8 @@ app.kubernetes.io/component: {{ index . 1 }}
 runAsNonRoot: true
 runAsUser: 65532
 runAsGroup: 65532
+# Secret volume files belong to this group, so the 0440 TLS key is readable.
+fsGroup: 65532
 seccompProfile:
   type: RuntimeDefault
 {{- end }}
@@ -99,7 +101,7 @@ podAntiAffinity:
             {{- include "aigw.selector" . | nindent 12 }}
 {{- end }}
 
-{{/* Environment every aigw container gets. */}}
+{{/* Environment every aigw container gets (the reconciler's leader identity uses POD_NAME). */}}
 {{- define "aigw.env" -}}
 - name: POD_NAME
   valueFrom:
@@ -109,6 +111,4 @@ podAntiAffinity:
   valueFrom:
     fieldRef:
       fieldPath: metadata.namespace
-- name: AIGW_LOG_LEVEL
-  value: {{ .Values.logLevel | quote }}
 {{- end }}
