@@ -216,6 +216,16 @@ int x509_format_rfc3339(int64_t t, char *buf, size_t len)
     return n > 0 && (size_t)n < len ? 0 : -1;
 }
 
+/* Refuses encrypted keys instead of letting OpenSSL prompt on a terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
 int x509_check_tls_pair(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
                         int64_t now, char *err, size_t errlen)
 {
@@ -236,7 +246,7 @@ int x509_check_tls_pair(const char *cert_pem, size_t cert_len, const char *key_p
         return fail(err, errlen, "tls.key is too large");
     }
     BIO *bio = BIO_new_mem_buf(key_pem, (int)key_len);
-    EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
     BIO_free(bio);
     int64_t nb = 0, na = 0;
     if (key == NULL) {

@@ -28,20 +28,33 @@ static int fail(char *err, size_t errlen, const char *msg)
     return -1;
 }
 
+/*
+ * A DNS name as Envoy Gateway's Backend accepts it: dot-separated labels of
+ * 1-63 letters, digits and '-', not starting or ending with '-', and a last
+ * label that is not all digits (that would be a malformed IPv4 address).
+ */
 static int host_chars_ok(const char *h)
 {
-    if (*h == '.' || *h == '-') {
-        return 0;
-    }
-    for (const char *c = h; *c; c++) {
-        if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '.')) {
+    const char *label = h;
+    int all_digits = 1;
+    for (const char *c = h;; c++) {
+        if (*c == '.' || *c == '\0') {
+            size_t n = (size_t)(c - label);
+            if (n == 0 || n > 63 || label[0] == '-' || c[-1] == '-') {
+                return 0;
+            }
+            if (*c == '\0') {
+                return !all_digits;
+            }
+            label = c + 1;
+            all_digits = 1;
+            continue;
+        }
+        if (!(isalnum((unsigned char)*c) || *c == '-')) {
             return 0;
         }
-        if (*c == '.' && (c[1] == '.' || c[1] == '\0' || c[1] == '-' || c[-1] == '-')) {
-            return 0;
-        }
+        all_digits = all_digits && isdigit((unsigned char)*c);
     }
-    return 1;
 }
 
 /* Splits "host[:port]" or "[v6][:port]"; fills out->host/port. */

@@ -76,21 +76,20 @@ static void could_not_check(policy_warnings *w, const char *what, objsrc_status 
                         st == OBJSRC_TIMEOUT ? "timed out" : "lookup failed", err);
 }
 
-/* The value of key in a Secret or ConfigMap: data, then stringData / binaryData. */
-static const char *data_value(const json_t *obj, const char *key, int *is_base64)
+/*
+ * The value under `key`: a Secret's `data` (base64) or `stringData` (plain,
+ * offline files only); a ConfigMap's `data` (plain) or `binaryData` (base64).
+ */
+static const char *data_value(const json_t *obj, int is_secret, const char *key, int *is_base64)
 {
     const char *v = json_string_value(json_object_get(json_object_get(obj, "data"), key));
-    *is_base64 = 0;
     if (v != NULL) {
-        *is_base64 = strcmp(json_string_value(json_object_get(obj, "kind")), "Secret") == 0;
+        *is_base64 = is_secret;
         return v;
     }
-    v = json_string_value(json_object_get(json_object_get(obj, "stringData"), key));
-    if (v != NULL) {
-        return v;
-    }
-    v = json_string_value(json_object_get(json_object_get(obj, "binaryData"), key));
-    *is_base64 = v != NULL;
+    v = json_string_value(
+        json_object_get(json_object_get(obj, is_secret ? "stringData" : "binaryData"), key));
+    *is_base64 = v != NULL && !is_secret;
     return v;
 }
 
@@ -139,7 +138,7 @@ static void check_secret(const policy_routing *p, size_t i, const policy_lookup 
         could_not_check(warns, what, st, err);
     } else {
         int b64 = 0;
-        const char *v = data_value(secret, ref->key, &b64);
+        const char *v = data_value(secret, 1, ref->key, &b64);
         if (v == NULL || v[0] == '\0') {
             char kp[300];
             snprintf(kp, sizeof kp, "%s.key", path);
@@ -324,7 +323,7 @@ static void check_second_access_policy(const policy_access *p, const policy_look
 static char *secret_bytes(const json_t *secret, const char *key, size_t *len)
 {
     int b64 = 0;
-    const char *v = data_value(secret, key, &b64);
+    const char *v = data_value(secret, 1, key, &b64);
     if (v == NULL || v[0] == '\0') {
         return NULL;
     }
@@ -459,7 +458,7 @@ static void check_bundle(const policy_access *p, const policy_lookup *lk, field_
         return;
     }
     int b64 = 0;
-    const char *v = data_value(cm, p->bundle.key, &b64);
+    const char *v = data_value(cm, 0, p->bundle.key, &b64);
     if (v == NULL) {
         field_errors_add(errs, FIELD_INVALID, "spec.mtls.trustBundleConfigMap", where,
                          "key \"%s\" not found in the ConfigMap", p->bundle.key);

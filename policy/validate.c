@@ -232,6 +232,14 @@ static void check_target_ref(const policy_target_ref *t, field_errors *errs)
     check_subdomain("spec.targetRef.name", t->name, errs);
 }
 
+/* metadata.name: the API server always sets it; offline files may forget it. */
+static void check_name(const policy_meta *m, field_errors *errs)
+{
+    if (m->name == NULL || m->name[0] == '\0') {
+        field_errors_add(errs, FIELD_REQUIRED, "metadata.name", NULL, NULL);
+    }
+}
+
 /* ------------------------------------------------------------- endpoints */
 
 static int is_loopback(const policy_endpoint *ep)
@@ -735,6 +743,7 @@ void policy_routing_validate(const policy_routing *p, field_errors *errs, policy
         !json_is_object(json_object_get(p->source, "spec"))) {
         return;
     }
+    check_name(&p->meta, errs);
     check_target_ref(&p->target_ref, errs);
     check_failover(&p->default_failover, "spec.defaultFailover", errs);
     check_providers(p, errs, warns);
@@ -775,6 +784,7 @@ void policy_access_validate(const policy_access *p, field_errors *errs, policy_w
     if (p->source == NULL || !json_is_object(json_object_get(p->source, "spec"))) {
         return;
     }
+    check_name(&p->meta, errs);
     check_target_ref(&p->target_ref, errs);
     if (!p->has_mtls) {
         field_errors_add(errs, FIELD_REQUIRED, "spec.mtls", NULL, NULL);

@@ -60,7 +60,8 @@ static void usage(FILE *out)
             "  --threads N            server threads (default: one per core)\n"
             "  --log-level LEVEL      debug, info, warn or error (default info)\n"
             "  --kubeconfig FILE      look up Secrets, ConfigMaps and policies for /validate\n"
-            "                         in this cluster (\"\" = $KUBECONFIG or in-cluster)\n"
+            "                         in this cluster (\"\" = $KUBECONFIG or in-cluster;\n"
+            "                         default: in-cluster when running in a pod)\n"
             "  --objects DIR          look them up in YAML/JSON files below DIR instead\n"
             "  --help                 this text\n");
 }

@@ -54,7 +54,12 @@ object_source *serve_lookups_open(const char *objects_dir, const char *kubeconfi
         return object_source_dir_open(objects_dir, err, errlen);
     }
     if (kubeconfig == NULL) {
-        return NULL;
+        /* In a pod, the webhook reads the cluster it runs in unless told otherwise. */
+        const char *host = getenv("KUBERNETES_SERVICE_HOST");
+        if (host == NULL || host[0] == '\0') {
+            return NULL;
+        }
+        kubeconfig = "";
     }
     /* serve builds its context before any thread starts, as curl_global_init requires. */
     if (kube_client_global_init() != 0) {

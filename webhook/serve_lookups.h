@@ -17,7 +17,8 @@
 /*
  * objects_dir non-NULL: a directory source. Else kubeconfig non-NULL: the
  * API server that kubeconfig names (an empty string means the usual lookup:
- * $KUBECONFIG, in-cluster, ~/.kube/config). Both NULL: returns NULL with
+ * $KUBECONFIG, in-cluster, ~/.kube/config). Both NULL: the in-cluster API
+ * server when running in a pod (KUBERNETES_SERVICE_HOST set), else NULL with
  * err empty (no lookups). On failure returns NULL with the reason in err.
  */
 object_source *serve_lookups_open(const char *objects_dir, const char *kubeconfig, char *err,

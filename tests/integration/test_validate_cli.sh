@@ -109,6 +109,26 @@ assert_eq "$rc" 0 "present secret exit status"
 if echo "$out" | grep -q 'sk-placeholder-value'; then fail "secret value echoed"; fi
 ok "--objects Secret lookups"
 
+# with --objects, the -f files serve as objects too: a Secret shipped beside the
+# policy is found, and two policies of one change set serving one model clash
+mkdir -p set empty
+cp in/secret-user.yaml set/
+sed 's/name: keyed/name: keyed-too/' in/secret-user.yaml >set/second.yaml
+cat >set/secret.yaml <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata: {name: openai-secret, namespace: team-a}
+data: {api-key: c2stcGxhY2Vob2xkZXI=}
+YAML
+run -f set
+assert_eq "$rc" 0 "without --objects no cross-object check runs"
+run -f set --objects empty
+assert_eq "$rc" 1 "model served twice in one change set"
+echo "$out" | grep -cxF 'AIRoutingPolicy/keyed: spec.models[0].name: Invalid value: "gpt-4o": already served on Gateway "ai-gateway" by AIRoutingPolicy "keyed-too"' >/dev/null || fail "clash not reported on keyed: $out"
+echo "$out" | grep -cxF 'AIRoutingPolicy/keyed-too: spec.models[0].name: Invalid value: "gpt-4o": already served on Gateway "ai-gateway" by AIRoutingPolicy "keyed"' >/dev/null || fail "clash not reported on keyed-too: $out"
+if echo "$out" | grep -q 'secretRef'; then fail "the Secret in the -f files was not used: $out"; fi
+ok "-f objects serve as --objects"
+
 # usage and I/O errors -> 2
 run
 assert_eq "$rc" 2 "no -f"

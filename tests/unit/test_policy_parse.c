@@ -150,14 +150,18 @@ static void test_endpoints(void)
     CU_ASSERT_EQUAL(ep.host_is_ip, 4);
     CU_ASSERT_EQUAL(ep.port, 80);
     policy_endpoint_free(&ep);
-    const char *bad[] = {"",
-                         "x",
-                         "https://a b.com",
-                         "https://[::1",
-                         "https://a..b",
-                         "https://-a.b",
-                         "https://a.b:",
-                         "https://[zz::1]"};
+    const char *bad[] = {
+        "",
+        "x",
+        "https://a.-b.c",
+        "https://1.2.3.4.5",
+        "https://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
+        "https://a b.com",
+        "https://[::1",
+        "https://a..b",
+        "https://-a.b",
+        "https://a.b:",
+        "https://[zz::1]"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CU_ASSERT_EQUAL(policy_endpoint_parse(bad[i], &ep, err, sizeof err), -1);
         CU_ASSERT_PTR_NULL(ep.host);

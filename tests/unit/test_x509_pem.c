@@ -6,6 +6,9 @@
 #include "common/x509_pem.h"
 #include "tests/unit/unit.h"
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -107,6 +110,21 @@ static void test_tls_pair(void)
     CU_ASSERT_STRING_EQUAL(err, "tls.key holds no readable private key");
     CU_ASSERT_EQUAL(x509_check_tls_pair("", 0, leaf.key_pem, kl, now, err, sizeof err), -1);
     CU_ASSERT_STRING_EQUAL(err, "tls.crt holds no certificate");
+    /* an encrypted key is refused, never prompted for */
+    BIO *in = BIO_new_mem_buf(leaf.key_pem, (int)kl);
+    EVP_PKEY *pkey = PEM_read_bio_PrivateKey(in, NULL, NULL, NULL);
+    BIO_free(in);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pkey);
+    BIO *out = BIO_new(BIO_s_mem());
+    CU_ASSERT_EQUAL(
+        PEM_write_bio_PKCS8PrivateKey(out, pkey, EVP_aes_128_cbc(), "pw", 2, NULL, NULL), 1);
+    char *enc = NULL;
+    long el = BIO_get_mem_data(out, &enc);
+    CU_ASSERT_EQUAL(x509_check_tls_pair(leaf.cert_pem, cl, enc, (size_t)el, now, err, sizeof err),
+                    -1);
+    CU_ASSERT_STRING_EQUAL(err, "tls.key holds no readable private key");
+    BIO_free(out);
+    EVP_PKEY_free(pkey);
     /* the leaf is not a CA, the CA is */
     X509 **certs = NULL;
     size_t n = 0;
