@@ -30,6 +30,23 @@ spec:
   listeners:
   - {name: https, protocol: HTTPS, port: 8443, tls: {mode: Terminate}}
 YAML
+  cat >"$OBJS/gateways-more.yaml" <<'YAML'
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: plain-gw, namespace: team-a}
+spec:
+  gatewayClassName: envoy-gateway
+  listeners:
+  - {name: http, protocol: HTTP, port: 8080}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: helm-gw, namespace: team-a}
+spec:
+  gatewayClassName: envoy-gateway
+  listeners:
+  - {name: https, protocol: HTTPS, port: 8443, tls: {mode: Terminate}}
+YAML
 }
 
 # start_apiserver [extra flags]: starts the test API server, waits for its kubeconfig.

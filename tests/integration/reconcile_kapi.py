@@ -6,6 +6,7 @@
   kapi.py KUBECONFIG wait PATH EXPR SECONDS        -> polls until EXPR (python, `d` = the
                                                       object or None when 404) is true
   kapi.py KUBECONFIG raw METHOD PATH [JSON]        -> /_test/ endpoints, prints the reply
+  kapi.py KUBECONFIG apply PATH MANAGER FILE|-     -> server-side apply (no force)
   kapi.py KUBECONFIG create-many PATH FILE         -> POSTs every document of a multi-doc
                                                       YAML file, retrying 5xx/409/429 (20x)
   kapi.py KUBECONFIG wait-list PATH EXPR SECONDS   -> like wait, `d` = the list's items
@@ -101,6 +102,15 @@ def main():
                       json.dumps(last)[:3000]), file=sys.stderr)
                 sys.exit(1)
             time.sleep(0.2)
+    elif op == "apply":
+        path, manager, src = sys.argv[3], sys.argv[4], sys.argv[5]
+        text = sys.stdin.read() if src == "-" else open(src, encoding="utf-8").read()
+        body = json.dumps(yaml.safe_load(text)).encode()
+        code, obj = request(kc, "PATCH", path + "?fieldManager=" + manager, body,
+                            "application/apply-patch+yaml")
+        if code >= 300:
+            print("APPLY %s: %s %s" % (path, code, obj), file=sys.stderr)
+            sys.exit(1)
     elif op == "create-many":
         path, src = sys.argv[3], sys.argv[4]
         for doc in yaml.safe_load_all(open(src, encoding="utf-8")):

@@ -13,7 +13,7 @@ source "$(dirname "$0")/reconcile_env.sh"
 
 RESYNC=2s
 make_objects
-start_apiserver --watch-drop-after 10 # every watch connection is cut after 10 events
+start_apiserver --watch-drop-after 3 # every watch connection is cut after 3 events
 start_reconciler r1 --resync "$RESYNC"
 
 policy_yaml() { # policy_yaml MODEL2_NAME WITH_ANTHROPIC(0|1) OPENAI_SECRET
@@ -113,6 +113,78 @@ kwait "$SECRETS/team-a-mtls-mtls-ca" "'ca.crt' in d['data']" 10
 kwait "$SECRETS/team-a-mtls-mtls-server" "d['type']=='kubernetes.io/tls'" 10
 kwait "$AIEG/aigatewayroutes/team-a-models" "d['spec']['parentRefs'][0].get('sectionName')=='https'" 10
 ok "access policy: Programmed, endpoint, CA and server Secrets, Gateway certificateRefs, routes on the HTTPS listener"
+
+# --- 5b. what aigw must not do: race loser, name conflict, no HTTPS listener, foreign manager
+D=$ROUTING/team-a-dup
+kapply_yaml POST "$ROUTING" <<YAML
+apiVersion: $AIGW_API
+kind: AIRoutingPolicy
+metadata: {name: team-a-dup, namespace: team-a}
+spec:
+  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: ai-gateway}
+  providers:
+  - {name: openai, endpoint: https://api.openai.com/v1, schema: OpenAI}
+  models:
+  - name: gpt-4o
+    backends: [{provider: openai}]
+YAML
+kwait "$D" "$(cond Accepted False Conflicted) and 'team-a-models' in [c for c in d['status']['conditions'] if c['type']=='Accepted'][0]['message']" 20
+kget "$EG/backends/team-a-dup-openai" >/dev/null 2>&1 && fail "the race loser must not write objects"
+$KAPI send DELETE "$D" - </dev/null || fail "delete team-a-dup"
+kapply_yaml POST "$EG/backends" <<'YAML'
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata: {name: other-openai, namespace: team-a}
+spec:
+  endpoints: [{fqdn: {hostname: example.com, port: 443}}]
+YAML
+kapply_yaml POST "$ROUTING" <<YAML
+apiVersion: $AIGW_API
+kind: AIRoutingPolicy
+metadata: {name: other, namespace: team-a}
+spec:
+  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: ai-gateway}
+  providers:
+  - {name: openai, endpoint: https://api.openai.com/v1, schema: OpenAI}
+  models:
+  - name: other-model
+    backends: [{provider: openai}]
+YAML
+kwait "$ROUTING/other" "$(cond ProvidersConfigured False NameConflict) and $(cond Programmed False NameConflict) and \
+'not managed by aigw' in d['status']['providers'][0]['error']" 20
+kwait "$EG/backends/other-openai" "d['spec']['endpoints'][0]['fqdn']['hostname']=='example.com' and 'labels' not in d['metadata']" 5
+$KAPI send DELETE "$ROUTING/other" - </dev/null || fail "delete other"
+kapply_yaml POST "$ACCESS" <<YAML
+apiVersion: $AIGW_API
+kind: AIAccessPolicy
+metadata: {name: plain-mtls, namespace: team-a}
+spec:
+  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: plain-gw}
+  mtls: {trustDomain: localtest.me}
+YAML
+kwait "$ACCESS/plain-mtls" "$(cond MTLSActive False ListenerNotHTTPS) and 'HTTPS' in [c for c in d['status']['conditions'] if c['type']=='MTLSActive'][0]['message']" 20
+kwait /apis/gateway.networking.k8s.io/v1/namespaces/team-a/gateways/plain-gw "d['spec']['listeners'][0]['protocol']=='HTTP' and 'tls' not in d['spec']['listeners'][0]" 5
+$KAPI apply /apis/gateway.networking.k8s.io/v1/namespaces/team-a/gateways/helm-gw helm - <<'YAML' || fail "helm apply"
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: helm-gw, namespace: team-a}
+spec:
+  gatewayClassName: envoy-gateway
+  listeners:
+  - {name: https, protocol: HTTPS, port: 8443, tls: {mode: Terminate, certificateRefs: [{kind: Secret, name: helm-cert}]}}
+YAML
+kapply_yaml POST "$ACCESS" <<YAML
+apiVersion: $AIGW_API
+kind: AIAccessPolicy
+metadata: {name: helm-mtls, namespace: team-a}
+spec:
+  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: helm-gw}
+  mtls: {trustDomain: localtest.me}
+YAML
+kwait "$ACCESS/helm-mtls" "$(cond MTLSActive False ApplyFailed) and 'helm' in [c for c in d['status']['conditions'] if c['type']=='MTLSActive'][0]['message']" 20
+kwait /apis/gateway.networking.k8s.io/v1/namespaces/team-a/gateways/helm-gw "d['spec']['listeners'][0]['tls']['certificateRefs'][0]['name']=='helm-cert'" 5
+for a in plain-mtls helm-mtls; do $KAPI send DELETE "$ACCESS/$a" - </dev/null || fail "delete $a"; kwait "$ACCESS/$a" "d is None" 20; done
+ok "race loser Conflicted (no objects), foreign Backend NameConflict (untouched), ListenerNotHTTPS, Helm-owned listener ApplyFailed naming helm"
 
 # --- 6. a no-op resync makes zero writes
 sleep 1
