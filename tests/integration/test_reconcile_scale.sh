@@ -120,3 +120,9 @@ $KAPI raw POST /_test/reset-counters >/dev/null
 sleep 7 # two resyncs of 3 s
 assert_eq "$(writes_no_leases)" 0 "writes during a no-op resync of $N policies"
 ok "faults seen (500: $1, watch drops: $2, 410: $3); no-op resync of $N policies: 0 writes"
+
+# a clean stop (exit 0; under ASan/valgrind: no leak) that releases the Lease
+kill -TERM "$PID_r1"
+for _ in $(seq 1 300); do kill -0 "$PID_r1" 2>/dev/null || break; sleep 0.1; done
+wait "$PID_r1" || fail "r1 exited with an error after SIGTERM: $(tail -20 "$TMP/r1.log")"
+ok "clean stop"
