@@ -1,6 +1,6 @@
 /*
- * apply: decisions about live objects (content hash, ownership, staleness,
- * policy races). See apply.h.
+ * apply: decisions about live objects (content hash, ownership, staleness).
+ * See apply.h.
  */
 #include "reconciler/apply.h"
 
@@ -155,91 +155,4 @@ bool apply_is_stale(const json_t *live, const char *uid, const json_t *desired)
         }
     }
     return true;
-}
-
-static const char *meta_str(const json_t *obj, const char *field)
-{
-    const char *s = json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
-    return s ? s : "";
-}
-
-bool apply_older(const json_t *a, const json_t *b)
-{
-    int c = strcmp(meta_str(a, "creationTimestamp"), meta_str(b, "creationTimestamp"));
-    if (c == 0) {
-        c = strcmp(meta_str(a, "name"), meta_str(b, "name"));
-    }
-    if (c == 0) {
-        c = strcmp(meta_str(a, "namespace"), meta_str(b, "namespace"));
-    }
-    return c < 0;
-}
-
-const json_t *apply_conflict_winner(const json_t *self, const json_t *others,
-                                    bool (*clash)(const json_t *a, const json_t *b, void *ctx),
-                                    void *ctx)
-{
-    const json_t *winner = NULL;
-    const char *uid = meta_str(self, "uid");
-    size_t i;
-    const json_t *o;
-    json_array_foreach(others, i, o)
-    {
-        const char *ouid = meta_str(o, "uid");
-        if (o == self || (uid[0] && strcmp(uid, ouid) == 0) ||
-            (strcmp(meta_str(o, "name"), meta_str(self, "name")) == 0 &&
-             strcmp(meta_str(o, "namespace"), meta_str(self, "namespace")) == 0)) {
-            continue;
-        }
-        /* a policy being deleted no longer claims anything */
-        if (json_object_get(json_object_get(o, "metadata"), "deletionTimestamp")) {
-            continue;
-        }
-        if (apply_older(o, self) && clash(self, o, ctx) && (!winner || apply_older(o, winner))) {
-            winner = o;
-        }
-    }
-    return winner;
-}
-
-static bool same_gateway(const json_t *a, const json_t *b)
-{
-    if (strcmp(meta_str(a, "namespace"), meta_str(b, "namespace")) != 0) {
-        return false;
-    }
-    const json_t *ta = json_object_get(json_object_get(a, "spec"), "targetRef");
-    const json_t *tb = json_object_get(json_object_get(b, "spec"), "targetRef");
-    return same_str(json_object_get(ta, "name"), json_object_get(tb, "name"));
-}
-
-bool apply_routing_clash(const json_t *a, const json_t *b, void *ctx)
-{
-    if (!same_gateway(a, b)) {
-        return false;
-    }
-    const json_t *ma = json_object_get(json_object_get(a, "spec"), "models");
-    const json_t *mb = json_object_get(json_object_get(b, "spec"), "models");
-    size_t i, j;
-    const json_t *x, *y;
-    json_array_foreach(ma, i, x)
-    {
-        json_array_foreach(mb, j, y)
-        {
-            if (same_str(json_object_get(x, "name"), json_object_get(y, "name"))) {
-                apply_routing_clash_ctx *c = ctx;
-                if (c) {
-                    snprintf(c->model, sizeof c->model, "%s",
-                             json_string_value(json_object_get(x, "name")));
-                }
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
-bool apply_access_clash(const json_t *a, const json_t *b, void *ctx)
-{
-    (void)ctx;
-    return same_gateway(a, b);
 }

@@ -10,9 +10,6 @@
  *     another one, is never overwritten (NameConflict).
  *   - apply_is_stale(): a live generated object the policy no longer wants is
  *     deleted only when its controller ownerReference carries that uid.
- *   - apply_conflict_winner(): settles two policies racing for one model (or
- *     two access policies for one Gateway): the oldest (creationTimestamp,
- *     then name) wins.
  *
  * Pure: no I/O, no globals. Ownership: inputs are borrowed; returned json_t
  * and strings are new and the caller's. NULL return means allocation failure.
@@ -58,30 +55,5 @@ apply_decision apply_decide(const json_t *stamped, const json_t *live, const cha
  * owned by `uid` and its kind/name is not among `desired` (array of objects).
  */
 bool apply_is_stale(const json_t *live, const char *uid, const json_t *desired);
-
-/*
- * True when policy `a` was created before `b`: creationTimestamp (RFC 3339,
- * compared as text, which orders correctly for the API server's fixed
- * format), then name, then namespace.
- */
-bool apply_older(const json_t *a, const json_t *b);
-
-/*
- * The older policy among `others` (array of policy objects, may include
- * `self`, which is skipped by uid) that claims the same thing as `self`, or
- * NULL. "Same thing" is decided by `clash(self, other, ctx)`.
- */
-const json_t *apply_conflict_winner(const json_t *self, const json_t *others,
-                                    bool (*clash)(const json_t *a, const json_t *b, void *ctx),
-                                    void *ctx);
-
-/* Routing clash: same namespace and Gateway, and a model name in common (named into ctx->model). */
-typedef struct {
-    char model[256];
-} apply_routing_clash_ctx;
-bool apply_routing_clash(const json_t *a, const json_t *b, void *ctx);
-
-/* Access clash: same namespace and Gateway. */
-bool apply_access_clash(const json_t *a, const json_t *b, void *ctx);
 
 #endif

@@ -14,6 +14,7 @@ typedef struct {
     char *key;     /* "Kind/ns/name" of the policy */
     char *gateway; /* "Gateway/ns/name" */
     json_t *refs;  /* array of strings */
+    json_t *facts; /* {"kind","name","created","deleting","models":[...]} for races */
 } ix_entry;
 
 struct ref_index {
@@ -167,6 +168,32 @@ static void entry_free(ix_entry *e)
     free(e->key);
     free(e->gateway);
     json_decref(e->refs);
+    json_decref(e->facts);
+}
+
+/* What the race rule needs of a policy, kept small: no spec beyond model names. */
+static json_t *facts_of(const json_t *policy, const char *kind)
+{
+    const json_t *meta = json_object_get(policy, "metadata");
+    const char *created = str_at(meta, "creationTimestamp");
+    json_t *models = json_array();
+    json_t *f = json_pack("{s:s, s:s?, s:s, s:b, s:o}", "kind", kind, "name", str_at(meta, "name"),
+                          "created", created ? created : "", "deleting",
+                          json_object_get(meta, "deletionTimestamp") != NULL, "models", models);
+    if (!f) {
+        return NULL;
+    }
+    size_t i;
+    const json_t *m;
+    json_array_foreach(json_object_get(json_object_get(policy, "spec"), "models"), i, m)
+    {
+        const char *n = str_at(m, "name");
+        if (n && json_array_append_new(models, json_string(n)) != 0) {
+            json_decref(f);
+            return NULL;
+        }
+    }
+    return f;
 }
 
 void ref_index_free(ref_index *ix)
@@ -203,8 +230,10 @@ int ref_index_put(ref_index *ix, const json_t *policy)
     }
     ix_entry e = {0};
     e.refs = ref_index_refs_of(policy);
-    if (!e.refs || asprintf(&e.key, "%s/%s/%s", kind, ns, name) < 0) {
+    e.facts = facts_of(policy, kind);
+    if (!e.refs || !e.facts || asprintf(&e.key, "%s/%s/%s", kind, ns, name) < 0) {
         json_decref(e.refs);
+        json_decref(e.facts);
         return -1;
     }
     if (asprintf(&e.gateway, "Gateway/%s/%s", ns, gw ? gw : "") < 0) {
@@ -377,4 +406,98 @@ json_t *ref_index_all_keys(ref_index *ix)
     json_t *out = rc == 0 ? sorted_keys(set) : NULL;
     json_decref(set);
     return out;
+}
+
+/* True when entry `o` was created before the policy with (created, name). */
+static bool entry_older(const ix_entry *o, const char *created, const char *name)
+{
+    int c = strcmp(str_at(o->facts, "created"), created);
+    if (c == 0) {
+        c = strcmp(str_at(o->facts, "name"), name);
+    }
+    return c < 0;
+}
+
+static const char *shared_model(const json_t *a, const json_t *b)
+{
+    size_t i, j;
+    const json_t *x, *y;
+    json_array_foreach(a, i, x)
+    {
+        json_array_foreach(b, j, y)
+        {
+            if (json_equal(x, y)) {
+                return json_string_value(x);
+            }
+        }
+    }
+    return NULL;
+}
+
+int ref_index_conflict(ref_index *ix, const json_t *policy, char *winner, size_t wlen, char *model,
+                       size_t mlen)
+{
+    const char *kind = policy_kind(policy);
+    const json_t *meta = json_object_get(policy, "metadata");
+    const char *ns = str_at(meta, "namespace"), *name = str_at(meta, "name");
+    const char *created = str_at(meta, "creationTimestamp");
+    const char *gw = str_at(json_object_get(json_object_get(policy, "spec"), "targetRef"), "name");
+    if (!kind || !ns || !name || !gw) {
+        return 0;
+    }
+    char *gw_ref = NULL;
+    if (asprintf(&gw_ref, "Gateway/%s/%s", ns, gw) < 0) {
+        return 0;
+    }
+    json_t *self = facts_of(policy, kind);
+    const ix_entry *best = NULL;
+    const char *best_model = NULL;
+    pthread_mutex_lock(&ix->mu);
+    for (size_t i = 0; self && i < ix->len; i++) {
+        const ix_entry *o = &ix->items[i];
+        if (strcmp(o->gateway, gw_ref) != 0 || strcmp(str_at(o->facts, "kind"), kind) != 0 ||
+            strcmp(str_at(o->facts, "name"), name) == 0 ||
+            json_is_true(json_object_get(o->facts, "deleting")) ||
+            !entry_older(o, created ? created : "", name)) {
+            continue;
+        }
+        const char *m = NULL;
+        if (strcmp(kind, KIND_ROUTING) == 0) {
+            m = shared_model(json_object_get(self, "models"), json_object_get(o->facts, "models"));
+            if (!m) {
+                continue;
+            }
+        }
+        if (!best || entry_older(o, str_at(best->facts, "created"), str_at(best->facts, "name"))) {
+            best = o;
+            best_model = m;
+        }
+    }
+    int found = best != NULL;
+    if (best) {
+        snprintf(winner, wlen, "%s", str_at(best->facts, "name"));
+        snprintf(model, mlen, "%s", best_model ? best_model : "");
+    }
+    pthread_mutex_unlock(&ix->mu);
+    json_decref(self);
+    free(gw_ref);
+    return found;
+}
+
+bool ref_index_gateway_has(ref_index *ix, const char *kind, const char *ns, const char *gateway)
+{
+    char *gw_ref = NULL;
+    if (!ns || !gateway || asprintf(&gw_ref, "Gateway/%s/%s", ns, gateway) < 0) {
+        return false;
+    }
+    bool found = false;
+    pthread_mutex_lock(&ix->mu);
+    for (size_t i = 0; i < ix->len && !found; i++) {
+        const ix_entry *o = &ix->items[i];
+        found = strcmp(o->gateway, gw_ref) == 0 && strcmp(str_at(o->facts, "kind"), kind) == 0 &&
+                !json_is_true(json_object_get(o->facts, "deleting"));
+    }
+    pthread_mutex_unlock(&ix->mu);
+    free(gw_ref);
+    return found;
 }

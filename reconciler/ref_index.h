@@ -22,6 +22,7 @@
 #define AIGW_RECONCILER_REF_INDEX_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define POLICY_GROUP "aigateway.kagenti.dev"
@@ -60,5 +61,18 @@ json_t *ref_index_keys_for(ref_index *ix, const json_t *obj);
 
 /* Every known policy key (array of strings, sorted). */
 json_t *ref_index_all_keys(ref_index *ix);
+
+/*
+ * The race rule (DESIGN §3) from the index, without copying policies: the
+ * oldest other policy of the same kind and Gateway, not being deleted, older
+ * than `policy` (creationTimestamp, then name), that claims the same thing —
+ * for AIRoutingPolicy a model name (copied into `model`), for AIAccessPolicy
+ * the Gateway itself. Returns 1 and its name in `winner`, or 0 when none.
+ */
+int ref_index_conflict(ref_index *ix, const json_t *policy, char *winner, size_t wlen, char *model,
+                       size_t mlen);
+
+/* True when a policy of `kind`, not being deleted, targets Gateway ns/name. */
+bool ref_index_gateway_has(ref_index *ix, const char *kind, const char *ns, const char *gateway);
 
 #endif

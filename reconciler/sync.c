@@ -400,20 +400,7 @@ static json_t *read_secrets(sync_ctx *s)
 
 static bool gateway_has_access_policy(sync_ctx *s)
 {
-    json_t *all = kube_reflector_list(s->c->refl[W_ACCESS]);
-    bool found = false;
-    size_t i;
-    json_t *a;
-    json_array_foreach(all, i, a)
-    {
-        const char *t = target_name(a);
-        if (!deleting(a) && strcmp(meta_str(a, "namespace"), s->ns) == 0 && t &&
-            target_name(s->obj) && strcmp(t, target_name(s->obj)) == 0) {
-            found = true;
-        }
-    }
-    json_decref(all);
-    return found;
+    return ref_index_gateway_has(s->c->refs, KIND_ACCESS, s->ns, target_name(s->obj));
 }
 
 static const json_t *failure_of(const apply_report *rep, const char *name)
@@ -554,18 +541,14 @@ static sync_result sync_routing(sync_ctx *s, status_builder *b)
         res = report_invalid(s, b, &errs);
         goto out;
     }
-    json_t *all = kube_reflector_list(s->c->refl[W_ROUTING]);
-    apply_routing_clash_ctx cc;
-    memset(&cc, 0, sizeof cc);
-    const json_t *winner = apply_conflict_winner(s->obj, all, apply_routing_clash, &cc);
-    if (winner) {
+    char winner[256], model[256];
+    if (ref_index_conflict(s->c->refs, s->obj, winner, sizeof winner, model, sizeof model)) {
         status_builder_condition(b, COND_ACCEPTED, false, REASON_CONFLICTED,
                                  "model %s on Gateway %s is already served by AIRoutingPolicy %s, "
                                  "which is older",
-                                 cc.model, target_name(s->obj), meta_str(winner, "name"));
-        emit_event(s, REASON_CONFLICTED, "model %s is already served by AIRoutingPolicy %s",
-                   cc.model, meta_str(winner, "name"));
-        json_decref(all);
+                                 model, target_name(s->obj), winner);
+        emit_event(s, REASON_CONFLICTED, "model %s is already served by AIRoutingPolicy %s", model,
+                   winner);
         json_t *none = json_array();
         delete_stale(s, none);
         json_decref(none);
@@ -573,7 +556,6 @@ static sync_result sync_routing(sync_ctx *s, status_builder *b)
         res = s->transient ? SYNC_RETRY : SYNC_CONFLICT;
         goto out;
     }
-    json_decref(all);
     status_builder_condition(b, COND_ACCEPTED, true, REASON_ACCEPTED, "the spec is valid");
 
     json_t *gateway = kube_reflector_get(s->c->refl[W_GATEWAY], s->ns, target_name(s->obj));
@@ -943,22 +925,19 @@ static void read_generated(sync_ctx *s, json_t **issuer, json_t **server, json_t
 
 static sync_result sync_access_spec(sync_ctx *s, status_builder *b, const policy_access *p)
 {
-    json_t *all = kube_reflector_list(s->c->refl[W_ACCESS]);
-    const json_t *winner = apply_conflict_winner(s->obj, all, apply_access_clash, NULL);
-    if (winner) {
+    char winner[256], unused[8];
+    if (ref_index_conflict(s->c->refs, s->obj, winner, sizeof winner, unused, sizeof unused)) {
         status_builder_condition(b, COND_ACCEPTED, false, REASON_CONFLICTED,
                                  "Gateway %s already has AIAccessPolicy %s, which is older",
-                                 target_name(s->obj), meta_str(winner, "name"));
+                                 target_name(s->obj), winner);
         emit_event(s, REASON_CONFLICTED, "Gateway %s already has AIAccessPolicy %s",
-                   target_name(s->obj), meta_str(winner, "name"));
-        json_decref(all);
+                   target_name(s->obj), winner);
         json_t *none = json_array();
         delete_stale(s, none);
         json_decref(none);
         write_status(s, status_builder_finish(b));
         return s->transient ? SYNC_RETRY : SYNC_CONFLICT;
     }
-    json_decref(all);
     status_builder_condition(b, COND_ACCEPTED, true, REASON_ACCEPTED, "the spec is valid");
     time_t now = time(NULL);
     json_t *gateway = kube_reflector_get(s->c->refl[W_GATEWAY], s->ns, target_name(s->obj));

@@ -134,4 +134,73 @@ static void test_keys_for(void)
     ref_index_free(ix);
 }
 
-UNIT_SUITE(ref_index, UNIT_CASE(test_split), UNIT_CASE(test_refs_of), UNIT_CASE(test_keys_for));
+static json_t *routing_at(const char *name, const char *created, const char *gw, const char *m1,
+                          const char *m2)
+{
+    json_t *o =
+        json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:{s:{s:s}, s:[{s:s}, {s:s}]}}", "apiVersion",
+                  "aigateway.kagenti.dev/v1alpha1", "kind", "AIRoutingPolicy", "metadata", "name",
+                  name, "namespace", "team", "creationTimestamp", created, "spec", "targetRef",
+                  "name", gw, "models", "name", m1, "name", m2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    return o;
+}
+
+static void test_conflict(void)
+{
+    ref_index *ix = ref_index_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+    json_t *a = routing_at("a", "2026-11-01T00:00:00Z", "gw", "gpt-4o", "x");
+    json_t *b = routing_at("b", "2026-11-02T00:00:00Z", "gw", "y", "gpt-4o");
+    json_t *c = routing_at("c", "2026-11-01T00:00:00Z", "gw", "gpt-4o", "z"); /* same time as a */
+    json_t *d = routing_at("d", "2026-10-01T00:00:00Z", "other", "gpt-4o", "w");
+    json_t *e = routing_at("e", "2026-10-01T00:00:00Z", "gw", "claude", "v");
+    json_t *all[] = {a, b, c, d, e};
+    for (size_t i = 0; i < 5; i++) {
+        CU_ASSERT_EQUAL(ref_index_put(ix, all[i]), 0);
+    }
+    char w[64], m[64];
+    CU_ASSERT_EQUAL(ref_index_conflict(ix, a, w, sizeof w, m, sizeof m), 0);
+    CU_ASSERT_EQUAL(ref_index_conflict(ix, b, w, sizeof w, m, sizeof m), 1);
+    CU_ASSERT_STRING_EQUAL(w, "a");
+    CU_ASSERT_STRING_EQUAL(m, "gpt-4o");
+    CU_ASSERT_EQUAL(ref_index_conflict(ix, c, w, sizeof w, m, sizeof m),
+                    1); /* name breaks the tie */
+    CU_ASSERT_STRING_EQUAL(w, "a");
+    CU_ASSERT_EQUAL(ref_index_conflict(ix, d, w, sizeof w, m, sizeof m), 0); /* other Gateway */
+    CU_ASSERT_EQUAL(ref_index_conflict(ix, e, w, sizeof w, m, sizeof m), 0); /* no shared model */
+    /* the winner is being deleted: the next oldest wins */
+    json_object_set_new(json_object_get(a, "metadata"), "deletionTimestamp",
+                        json_string("2026-11-03T00:00:00Z"));
+    CU_ASSERT_EQUAL(ref_index_put(ix, a), 0);
+    CU_ASSERT_EQUAL(ref_index_conflict(ix, b, w, sizeof w, m, sizeof m), 1);
+    CU_ASSERT_STRING_EQUAL(w, "c");
+    ref_index_remove(ix, "AIRoutingPolicy/team/c");
+    CU_ASSERT_EQUAL(ref_index_conflict(ix, b, w, sizeof w, m, sizeof m), 0);
+
+    /* access policies: one Gateway is the claim */
+    json_t *x = load(ACCESS);
+    json_t *y = load(ACCESS);
+    json_object_set_new(json_object_get(x, "metadata"), "creationTimestamp",
+                        json_string("2026-01-01T00:00:00Z"));
+    json_object_set_new(json_object_get(y, "metadata"), "creationTimestamp",
+                        json_string("2026-02-01T00:00:00Z"));
+    json_object_set_new(json_object_get(y, "metadata"), "name", json_string("a2"));
+    CU_ASSERT_FALSE(ref_index_gateway_has(ix, KIND_ACCESS, "team", "gw"));
+    ref_index_put(ix, x);
+    ref_index_put(ix, y);
+    CU_ASSERT_TRUE(ref_index_gateway_has(ix, KIND_ACCESS, "team", "gw"));
+    CU_ASSERT_FALSE(ref_index_gateway_has(ix, KIND_ACCESS, "team", "other"));
+    CU_ASSERT_EQUAL(ref_index_conflict(ix, y, w, sizeof w, m, sizeof m), 1);
+    CU_ASSERT_STRING_EQUAL(w, "a");
+    CU_ASSERT_EQUAL(ref_index_conflict(ix, x, w, sizeof w, m, sizeof m), 0);
+    for (size_t i = 0; i < 5; i++) {
+        json_decref(all[i]);
+    }
+    json_decref(x);
+    json_decref(y);
+    ref_index_free(ix);
+}
+
+UNIT_SUITE(ref_index, UNIT_CASE(test_split), UNIT_CASE(test_refs_of), UNIT_CASE(test_keys_for),
+           UNIT_CASE(test_conflict));
