@@ -795,7 +795,9 @@ static int kc_call(kube_client *kc, const kreq *rq, membuf *resp, long *raw_code
                    (code == 409 && rq->retry_conflict)) {
             wait = backoff_ms(kc, n);
         }
-        int may_retry = wait >= 0 && n < kc->opts.max_retries && rq->stream_fn == NULL &&
+        /* a watch is retried like a GET until its stream has started */
+        int may_retry = wait >= 0 && n < kc->opts.max_retries &&
+                        (rq->stream_fn == NULL || code != 200) &&
                         (rq->deadline_ms == 0 || objsrc_now_ms() + wait < rq->deadline_ms);
         if (may_retry) {
             sleep_ms(wait);

@@ -29,6 +29,8 @@
  * server-side apply); POST (create) is retried only when the connection was
  * never made. A 409 on a forced server-side apply cannot be a field-manager
  * conflict, so it is retried too; every other 409 is returned to the caller.
+ * A watch is retried like a GET until its stream has started (200); after
+ * that, resuming is the caller's (kube_reflector does it).
  *
  * Ownership: json_t out-parameters are new references the caller decrefs;
  * json_t inputs are borrowed. Strings in kube_config are owned by it.

@@ -152,7 +152,9 @@ faults '{"latency_ms": 0}'
 # objsrc with a budget shorter than the latency: OBJSRC_TIMEOUT
 faults '{"latency_ms": 2000}'
 out=$(kt objsrc-get v1 ConfigMap default cm-main --budget-ms 300)
-assert_eq "$(jf "$out" 'd["status"], d["elapsed_ms"] < 1500')" "('timeout', True)" "object source deadline"
+# (timeout, not the answer that comes after 2 s; elapsed time is not asserted: under
+# valgrind a TLS handshake alone may outlast the budget)
+assert_eq "$(jf "$out" 'd["status"]')" "timeout" "object source deadline"
 faults '{"latency_ms": 0}'
 out=$(kt objsrc-get v1 ConfigMap default cm-main --budget-ms 2000)
 assert_eq "$(jf "$out" 'd["status"], d["object"]["metadata"]["name"]')" "('ok', 'cm-main')" "object source get"
@@ -183,6 +185,10 @@ assert_eq "$(jf "$out" 'd["ok"], d["elapsed_ms"] >= 1900, sorted(d["observed"].i
 faults '{"throttle_next": 1, "retry_after": 1}'
 out=$(kt create cm500.yaml)
 assert_eq "$(jf "$out" 'sorted(d["observed"].items())')" "[('create 201', 1), ('create 429', 1)]" "create retried on 429"
+faults '{"throttle_next": 1, "retry_after": 1}'
+out=$(kt watch-count v1 ConfigMap default 1 --timeout 10)
+assert_eq "$(jf "$out" 'd["total"], sorted(d["observed"].items())')" \
+  "(1, [('watch 200', 1), ('watch 429', 1)])" "watch retried on 429 before its stream starts"
 ok "429"
 
 # 409 on writes: reported for patch/update, retried for forced apply
@@ -205,10 +211,15 @@ out=$(kt watch-count v1 ConfigMap default 5 --rv "$rv" --timeout 10)
 assert_eq "$(jf "$out" 'd["errors"], d["total"]')" "(1, 1)" "410 on resume arrives as an ERROR event"
 # the reflector copes with both at once and ends with the server's objects
 faults '{"watch_drop_after": 3, "expire_next_resumes": 1}'
-kt reflect v1 ConfigMap default --until-name marker-1 --timeout 60 --verify >reflect.out &
+watches=$(jf "$(counters)" 'd["WATCH"]')
+kt reflect v1 ConfigMap default --until-name marker-1 --timeout 120 --verify >reflect.out &
 rpid=$!
 track_pid $rpid
-sleep 1
+# write only once the reflector watches, so the writes reach it as events
+for _ in $(seq 1 300); do
+  [ "$(jf "$(counters)" "d['WATCH'] - $watches")" -ge 1 ] && break
+  sleep 0.1
+done
 ktq --qps -1 churn default 60 --names 10 --marker marker-1 >/dev/null || fail "churn"
 wait $rpid || fail "reflect failed: $(cat reflect.out)"
 out=$(cat reflect.out)
