@@ -46,7 +46,16 @@ def strip_untracked(obj):
 
 
 def _key_of(item, keys):
-    return json.dumps({k: item.get(k) for k in sorted(keys)}, separators=(",", ":"))
+    vals = tuple(item.get(k) for k in keys)
+    try:
+        return _key_json(keys, vals)
+    except TypeError:   # an unhashable key value
+        return json.dumps({k: item.get(k) for k in sorted(keys)}, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=65536)
+def _key_json(keys, vals):
+    return json.dumps(dict(sorted(zip(keys, vals))), separators=(",", ":"))
 
 
 def list_key(field, items, sch):
@@ -283,8 +292,12 @@ def path_string(path):
 # --- managedFields entries ---------------------------------------------------
 
 class Entry:
-    def __init__(self, manager, operation, api_version, time, fields, subresource=""):
+    def __init__(self, manager, operation, api_version, time, fields, subresource="",
+                 raw=None):
         self.manager = manager
+        # The FieldsV1 this entry was parsed from and its set: reused when unchanged.
+        self.raw = raw
+        self.raw_fields = frozenset(fields) if raw is not None else None
         self.operation = operation
         self.api_version = api_version
         self.time = time
@@ -307,7 +320,8 @@ class Entry:
     def to_json(self):
         e = {"manager": self.manager, "operation": self.operation,
              "apiVersion": self.api_version, "time": self.time, "fieldsType": "FieldsV1",
-             "fieldsV1": to_fields_v1(self.fields)}
+             "fieldsV1": self.raw if self.raw is not None and self.fields == self.raw_fields
+             else to_fields_v1(self.fields)}
         if self.subresource:
             e["subresource"] = self.subresource
         return e
@@ -320,7 +334,8 @@ def parse_entries(obj):
             continue
         out.append(Entry(e.get("manager", ""), e.get("operation", "Update"),
                          e.get("apiVersion", ""), e.get("time", ""),
-                         from_fields_v1(e.get("fieldsV1") or {}), e.get("subresource", "")))
+                         from_fields_v1(e.get("fieldsV1") or {}), e.get("subresource", ""),
+                         e.get("fieldsV1") or {}))
     return out
 
 

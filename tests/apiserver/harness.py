@@ -195,7 +195,18 @@ def kube():
             _server["proc"], _server["kc"] = proc, path
             atexit.register(stop_server, proc)
         kc = _server["kc"]
-    return Kube(*_read_kubeconfig(kc))
+    k = Kube(*_read_kubeconfig(kc))
+    _clients.append(k)
+    return k
+
+
+_clients = []
+
+
+@atexit.register
+def _close_clients():
+    for k in _clients:
+        k.close()
 
 
 _seq = [0]

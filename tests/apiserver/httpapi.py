@@ -17,6 +17,7 @@ import urllib.parse
 import faults as faultsmod
 import kprotobuf
 import kselectors
+import store as storemod
 import kstatus
 import yamlio
 from kstatus import ApiError
@@ -46,8 +47,9 @@ class ApiServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, addr, ssl_ctx, store, registry, faults, config):
+    def __init__(self, addr, ssl_ctx, store, registry, faults, config, admission=None):
         self.ssl_ctx = ssl_ctx
+        self.admission = admission
         self.store = store
         self.registry = registry
         self.faults = faults
@@ -415,8 +417,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _resource(self, method, body, res, version, ns, name, sub, watch_path):
         verb = self._verb(method, name, watch_path)
-        if watch_path and name:
-            # /watch/.../name is a watch of one object.
+        if verb == "WATCH" and name:
+            # /watch/.../name (or ...?watch=1 on a named path) watches one object.
             self.query["fieldSelector"] = ",".join(
                 x for x in (self.query.get("fieldSelector"), "metadata.name=" + name) if x)
             name = ""
@@ -453,14 +455,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if res.namespaced and not ns:
                 raise kstatus.not_found_path()
             obj = self._decode_body(body)
-            out = store.create(res, version, ns, obj, self._manager(), dry, self._fv())
+            fv = self._fv()
+            out, _ = self._write("CreateOptions", res, version, ns,
+                                 (obj.get("metadata") or {}).get("name") or "", sub, dry,
+                                 lambda d: (store.create(res, version, ns, obj, self._manager(),
+                                                         d, fv), True))
             self._send_object(201, res, version, out)
         elif verb == "UPDATE":
             if not name:
                 raise kstatus.method_not_allowed()
             obj = self._decode_body(body)
-            out = store.update(res, version, ns, name, obj, self._manager(), sub, dry,
-                               self._fv())
+            fv = self._fv()
+            out, _ = self._write("UpdateOptions", res, version, ns, name, sub, dry,
+                                 lambda d: (store.update(res, version, ns, name, obj,
+                                                         self._manager(), sub, d, fv), False))
             self._send_object(200, res, version, out)
         elif verb in ("PATCH", "APPLY"):
             if not name:
@@ -470,6 +478,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if sub:
                 raise kstatus.method_not_allowed()
             opts = self._delete_options(body)
+            adm = self.server.admission
+            if adm is not None and adm.active():
+                try:
+                    old = store.get(res, ns if res.namespaced else "", name)
+                except ApiError:
+                    old = None
+                if old is not None:
+                    adm.review("DELETE", res, version, sub, ns, name, None, old, dry,
+                               dict(opts, kind="DeleteOptions", apiVersion="meta.k8s.io/v1"),
+                               self.warnings)
             code, out = store.delete(res, ns, name, opts, dry)
             if out.get("kind") == "Status":
                 self._send_json(code, out)
@@ -553,10 +571,44 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if ptype == "apply":
                 raise kstatus.bad_request("error decoding YAML: %s" % e) from None
             raise kstatus.bad_request("error decoding patch: %s" % e) from None
-        out, created = self.server.store.patch(res, version, ns if res.namespaced else "", name,
-                                               ptype, doc, self._manager(), force, sub, dry,
-                                               self._fv())
+        fv = self._fv()
+        out, created = self._write(
+            "PatchOptions", res, version, ns, name, sub, dry,
+            lambda d: self.server.store.patch(res, version, ns if res.namespaced else "", name,
+                                              ptype, doc, self._manager(), force, sub, d, fv))
         self._send_object(201 if created else 200, res, version, out)
+
+    def _write(self, options_kind, res, version, ns, name, sub, dry, run):
+        """run(dry_run) -> (object, created). When admission webhooks are configured:
+        a dry run, the webhooks on its result, then the commit of the admitted object
+        (redone when the object changed meanwhile, as the real server retries)."""
+        adm = self.server.admission
+        if adm is None or not adm.active():
+            return run(dry)
+        store = self.server.store
+        options = {"kind": options_kind, "apiVersion": "meta.k8s.io/v1",
+                   "fieldManager": self.query.get("fieldManager") or self._manager()}
+        for _ in range(5):
+            old = None
+            if name:
+                try:
+                    old = store.get(res, ns if res.namespaced else "", name)
+                except ApiError:
+                    old = None
+            prospective, created = run(True)
+            final = adm.review("CREATE" if created else "UPDATE", res, version, sub, ns,
+                               prospective["metadata"].get("name", name), prospective,
+                               None if created else old, dry, options, self.warnings)
+            if dry:
+                return final, created
+            try:
+                return store.commit_prepared(
+                    res, ns, final["metadata"]["name"],
+                    None if created else (old or {}).get("metadata", {}).get("resourceVersion"),
+                    final, created), created
+            except storemod.Retry:
+                continue
+        raise kstatus.conflict(res.plural, res.group, name)
 
     # --- output ---------------------------------------------------------------
     def _wants_table(self):

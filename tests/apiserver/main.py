@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 
+import admission
 import faults as faultsmod
 import httpapi
 import kstatus
@@ -141,6 +142,12 @@ def preload(store, registry, root):
                 store.get(nsres, "", ns)
             except kstatus.ApiError:
                 store.create(nsres, "v1", "", {"metadata": {"name": ns}}, "test-apiserver")
+        meta = d.get("metadata")
+        if isinstance(meta, dict):
+            # Objects saved from a cluster (kubectl get -o yaml) carry server fields.
+            d = dict(d, metadata={k: v for k, v in meta.items()
+                                  if k not in ("resourceVersion", "uid", "creationTimestamp",
+                                               "managedFields", "generation")})
         try:
             store.create(res, version, ns, d, "test-apiserver")
         except kstatus.ApiError as e:
@@ -168,6 +175,9 @@ def parse_args(argv):
     p.add_argument("--conflict-rate", type=float, default=0)
     p.add_argument("--watch-drop-after", type=int, default=0)
     p.add_argument("--expire-next-resumes", type=int, default=0)
+    p.add_argument("--webhook-service", action="append", default=[],
+                   metavar="NAMESPACE/NAME=HOST:PORT",
+                   help="where admission webhooks with clientConfig.service are called")
     return p.parse_args(argv)
 
 
@@ -178,14 +188,21 @@ def main(argv):
     host, _, port = a.listen.rpartition(":")
     if host not in ("127.0.0.1", "localhost", "::1") or not port.isdigit():
         _die("--listen must be 127.0.0.1:PORT (loopback only)")
+    stop = threading.Event()
+
+    def on_signal(signum, frame):  # pylint: disable=unused-argument
+        stop.set()
+    # Installed before anything is created, so a stop during start-up still cleans up.
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     workdir = tempfile.mkdtemp(prefix="test-apiserver.")
     try:
-        return _run(a, host, int(port), workdir)
+        return _run(a, host, int(port), workdir, stop)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _run(a, host, port, workdir):
+def _run(a, host, port, workdir, stop):
     ca, crt, key = make_certs(workdir)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(crt, key)
@@ -207,9 +224,17 @@ def _run(a, host, port, workdir):
         store.create(nsres, "v1", "", {"metadata": {"name": ns}}, "test-apiserver")
     loaded = preload(store, registry, a.objects) if a.objects else 0
     cfg = httpapi.Config(token, a.git_version, a.bookmark_interval, "")
+    services = {}
+    for spec in a.webhook_service:
+        key, _, addr = spec.partition("=")
+        h, _, p = addr.rpartition(":")
+        if "/" not in key or not h or not p.isdigit():
+            _die("--webhook-service wants NAMESPACE/NAME=HOST:PORT, got %r" % spec)
+        services[key] = (h, int(p))
+    adm = admission.Admission(store, services)
     try:
         srv = httpapi.ApiServer(("127.0.0.1" if host == "localhost" else host, port), ctx,
-                                store, registry, flt, cfg)
+                                store, registry, flt, cfg, adm)
     except OSError as e:
         _die("cannot listen on %s: %s" % (a.listen, e))
     real_port = srv.server_address[1]
@@ -222,12 +247,6 @@ def _run(a, host, port, workdir):
     except OSError as e:
         _die("cannot write %s: %s" % (a.kubeconfig_out, e))
 
-    stop = threading.Event()
-
-    def on_signal(signum, frame):  # pylint: disable=unused-argument
-        stop.set()
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2},
                          name="serve", daemon=True)
     t.start()

@@ -35,6 +35,10 @@ def now_rfc3339():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class Retry(Exception):
+    """The object changed between a dry run and its commit; the write is redone."""
+
+
 class Event:
     __slots__ = ("rv", "type", "obj", "prev")
 
@@ -335,7 +339,7 @@ class Store:
         if sch is not None:
             obj = schema.prune(obj, sch, top=True)
             schema.default(obj, sch)
-        causes = validation.metadata_causes(res, obj)
+        causes = validation.metadata_causes(res, obj) + validation.data_key_causes(res, obj)
         if sch is not None:
             schema.validate(obj, sch, "", causes)
         if res.key == ("apiextensions.k8s.io", "customresourcedefinitions"):
@@ -345,7 +349,11 @@ class Store:
         return obj
 
     def _normalize(self, res, obj):
-        """Type-specific defaulting the real registry does on every write."""
+        """Type-specific decoding checks and defaulting the real registry does on every
+        write."""
+        problem = validation.decode_problem(res, obj)
+        if problem:
+            raise kstatus.bad_request(problem)
         if res.key == ("", "secrets"):
             sd = obj.pop("stringData", None)
             if sd:
@@ -413,6 +421,10 @@ class Store:
     # --- create ---------------------------------------------------------
     def create(self, res, version, ns, obj, manager, dry_run=False, fv=None):
         self._check_type(res, version, obj, ns=ns)
+        if _meta(obj).get("resourceVersion"):
+            # etcd3's store refuses it with a plain error, which the server answers as 500.
+            raise kstatus.internal_error("resourceVersion should not be set on objects to be "
+                                         "created")
         with self.lock:
             new = self._prepare_create(res, version, ns, obj)
             new = self._validate(res, version, new, fv)
@@ -628,6 +640,31 @@ class Store:
         if self._same(old, new):
             return old, False
         return self._store_update(res, key, old, new, dry_run), False
+
+    # --- commit of an admitted write -------------------------------------
+    def commit_prepared(self, res, ns, name, expected_rv, new, created):
+        """Stores `new`, computed by a dry run of the same write and then admitted,
+        if the object is still at expected_rv (absent when created). Raises Retry
+        when it changed meanwhile."""
+        key = (ns if res.namespaced else "", name)
+        with self.lock:
+            cur = self._bucket(res).get(key)
+            if created:
+                if cur is not None:
+                    raise kstatus.already_exists(res.plural, res.group, name)
+                self._require_namespace(res, ns, name)
+                new = fieldmanager.jcopy(new)
+                new["metadata"].pop("resourceVersion", None)
+                out = self._commit(res.key, key, None, new, "ADDED")
+                self._after_write(res, None, out)
+                return out
+            if cur is None:
+                raise kstatus.not_found(res.plural, res.group, name)
+            if _meta(cur).get("resourceVersion") != expected_rv:
+                raise Retry()
+            if new is cur:
+                return cur
+            return self._store_update(res, key, cur, fieldmanager.jcopy(new), False)
 
     # --- delete ---------------------------------------------------------
     def delete(self, res, ns, name, options, dry_run=False):

@@ -165,15 +165,16 @@ class CrudTest(unittest.TestCase):
         self.assertIn("harness", [e["manager"] for e in out["metadata"]["managedFields"]])
 
     def test_json_patch(self):
-        self.k.ok("POST", CM % self.ns, self.cm("jp", {"a": "1"}))
+        self.k.ok("POST", CM % self.ns, self.cm("jp", {"a": "1", "b": "2"}, {"k": "v"}))
         out = self.k.ok("PATCH", CM % self.ns + "/jp",
                         [{"op": "test", "path": "/data/a", "value": "1"},
-                         {"op": "add", "path": "/data/b~1c", "value": "2"},
+                         {"op": "add", "path": "/metadata/labels/x~1y", "value": "2"},
                          {"op": "remove", "path": "/data/a"}],
                         ctype="application/json-patch+json")
-        self.assertEqual(out["data"], {"b/c": "2"})
+        self.assertEqual(out["data"], {"b": "2"})
+        self.assertEqual(out["metadata"]["labels"], {"k": "v", "x/y": "2"})
         st, _, doc = self.k.patch(CM % self.ns + "/jp",
-                                  [{"op": "test", "path": "/data/b~1c", "value": "x"}], "json")
+                                  [{"op": "test", "path": "/data/b", "value": "x"}], "json")
         self.assertEqual(st, 422)
         st, _, doc = self.k.patch(CM % self.ns + "/jp",
                                   [{"op": "remove", "path": "/data/zzz"}], "json")
@@ -226,6 +227,29 @@ class CrudTest(unittest.TestCase):
         self.assertEqual(s["data"], {"k": "dg=="})
         self.assertEqual(s["type"], "Opaque")
         self.assertNotIn("stringData", s)
+
+    def test_data_decoding_and_keys(self):
+        st, _, doc = self.k.post(CM % self.ns, {"metadata": {"name": "num"}, "data": {"a": 1}})
+        self.assertEqual(st, 400)
+        self.assertEqual(doc["message"], 'ConfigMap in version "v1" cannot be handled as a '
+                         'ConfigMap: json: cannot unmarshal number into Go struct field '
+                         'ConfigMap.data of type string')
+        st, _, doc = self.k.post("/api/v1/namespaces/%s/secrets" % self.ns,
+                                 {"metadata": {"name": "b64"}, "data": {"k": "not base64!"}})
+        self.assertEqual(st, 400)
+        self.assertIn("illegal base64 data at input byte 3", doc["message"])
+        st, _, doc = self.k.post(CM % self.ns, {"metadata": {"name": "key"},
+                                                "data": {"a b": "x"}})
+        self.assertEqual(st, 422)
+        self.assertEqual(doc["details"]["causes"][0]["field"], "data[a b]")
+
+    def test_create_with_resource_version_fails(self):
+        obj = self.cm("withrv")
+        obj["metadata"]["resourceVersion"] = "5"
+        st, _, doc = self.k.post(CM % self.ns, obj)
+        self.assertEqual(st, 500)
+        self.assertEqual(doc["message"], "Internal error occurred: resourceVersion should not be "
+                         "set on objects to be created")
 
     def test_dry_run_does_not_store(self):
         st, _, doc = self.k.post(CM % self.ns + "?dryRun=All", self.cm("dry"))

@@ -90,6 +90,18 @@ class GcTest(unittest.TestCase):
         child = self.k.ok("GET", self.cm + "/orph-child")
         self.assertNotIn("ownerReferences", child["metadata"])
 
+    def test_owner_reference_validation(self):
+        st, _, doc = self.k.post(self.cm, {"metadata": {"name": "badref", "ownerReferences": [
+            {"apiVersion": "v1", "kind": "ConfigMap", "name": "x"}]}})
+        self.assertEqual(st, 422)
+        self.assertEqual(doc["details"]["causes"][0]["field"], "metadata.ownerReferences.uid")
+        refs = [{"apiVersion": "v1", "kind": "ConfigMap", "name": n, "uid": n,
+                 "controller": True} for n in ("a", "b")]
+        st, _, doc = self.k.post(self.cm, {"metadata": {"name": "tworefs",
+                                                        "ownerReferences": refs}})
+        self.assertEqual(st, 422)
+        self.assertIn("Only one reference can have Controller set to true", doc["message"])
+
     def test_bad_propagation_policy(self):
         self.mk("badpol")
         st, _, _ = self.k.delete(self.cm + "/badpol", {"propagationPolicy": "Sometimes"})

@@ -1,5 +1,7 @@
 """Object metadata validation with kube-apiserver's messages (422 Invalid causes)."""
 
+import base64
+import binascii
 import json
 import re
 
@@ -83,6 +85,7 @@ def metadata_causes(resource, obj):
                         "'-', '_' or '.', and must start and end with an alphanumeric "
                         "character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for "
                         "validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')" % _q(v)))
+    out.extend(_owner_causes(meta.get("ownerReferences")))
     ann = meta.get("annotations") or {}
     if not isinstance(ann, dict):
         out.append(("metadata.annotations", "FieldValueInvalid", "Invalid value: must be a map"))
@@ -92,4 +95,83 @@ def metadata_causes(resource, obj):
         if not isinstance(v, str):
             out.append(("metadata.annotations", "FieldValueInvalid",
                         "Invalid value: %s: must be a string" % _q(v)))
+    return out
+
+
+_CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+CONFIG_KEY_MSG = ("a valid config key must consist of alphanumeric characters, '-', '_' or '.' "
+                  "(e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation "
+                  "is '[-._a-zA-Z0-9]+')")
+
+
+def decode_problem(resource, obj):
+    """The message of the 400 a real server gives when the body does not decode
+    into the Go type (ConfigMap/Secret data), or None."""
+    if resource.group or resource.plural not in ("configmaps", "secrets"):
+        return None
+    prefix = "%s in version \"v1\" cannot be handled as a %s: " % (resource.kind,
+                                                                   resource.kind)
+    for field in ("data", "binaryData", "stringData"):
+        d = obj.get(field)
+        if d is None:
+            continue
+        if not isinstance(d, dict):
+            return prefix + "json: cannot unmarshal %s into Go struct field %s.%s of type " \
+                "map[string]string" % (type(d).__name__, resource.kind, field)
+        for v in d.values():
+            if not isinstance(v, str):
+                return prefix + "json: cannot unmarshal %s into Go struct field %s.%s of " \
+                    "type string" % ("number" if isinstance(v, (int, float)) else
+                                     type(v).__name__, resource.kind, field)
+            if field != "stringData" and (resource.plural == "secrets" or
+                                          field == "binaryData"):
+                try:
+                    base64.b64decode(v, validate=True)
+                except (binascii.Error, ValueError):
+                    return prefix + "illegal base64 data at input byte %d" % _bad_byte(v)
+    return None
+
+
+def _bad_byte(v):
+    for n, ch in enumerate(v):
+        if not (ch.isalnum() or ch in "+/="):
+            return n
+    return len(v) - (len(v) % 4)
+
+
+def data_key_causes(resource, obj):
+    if resource.group or resource.plural not in ("configmaps", "secrets"):
+        return []
+    out = []
+    for field in ("data", "binaryData"):
+        for k in (obj.get(field) or {}):
+            if not _CONFIG_KEY.match(k) or len(k) > 253:
+                out.append(("%s[%s]" % (field, k), "FieldValueInvalid",
+                            "Invalid value: %s: %s" % (_q(k), CONFIG_KEY_MSG)))
+    return out
+
+
+def _owner_causes(refs):
+    if refs is None:
+        return []
+    if not isinstance(refs, list):
+        return [("metadata.ownerReferences", "FieldValueInvalid", "Invalid value: must be a list")]
+    out = []
+    controllers = []
+    for r in refs:
+        if not isinstance(r, dict):
+            out.append(("metadata.ownerReferences", "FieldValueInvalid",
+                        "Invalid value: must be an object"))
+            continue
+        for f, what in (("apiVersion", "version"), ("kind", "kind"), ("name", "name"),
+                        ("uid", "uid")):
+            if not r.get(f):
+                out.append(("metadata.ownerReferences.%s" % f, "FieldValueInvalid",
+                            'Invalid value: "": %s must not be empty' % what))
+        if r.get("controller") is True:
+            controllers.append("%s/%s" % (r.get("kind", ""), r.get("name", "")))
+    if len(controllers) > 1:
+        out.append(("metadata.ownerReferences", "FieldValueInvalid",
+                    "Invalid value: []v1.OwnerReference: Only one reference can have Controller "
+                    "set to true. Found \"true\" in references for %s" % " and ".join(controllers)))
     return out

@@ -198,6 +198,18 @@ sed 's/mode: one/mode: three/' "$TMP/configmap.yaml" >"$TMP/configmap3.yaml"
 run_kind ConfigMap settings "$TMP/configmap.yaml" configmaps "$TMP/configmap2.yaml" \
   'd["data"]["mode"] == "two"' "$TMP/configmap3.yaml" 'd["data"]["mode"] == "three"'
 
+# Server dry run, diff and replace (PUT) on the ConfigMap.
+sed 's/mode: one/mode: four/' "$TMP/configmap.yaml" >"$TMP/configmap4.yaml"
+out=$(k apply --server-side --force-conflicts --dry-run=server -f "$TMP/configmap4.yaml") || fail "dry run"
+case $out in *"(server dry run)") ;; *) fail "dry run output: $out" ;; esac
+assert_eq "$(k get configmap settings -n "$ns" -o jsonpath='{.data.mode}')" "three" "dry run stored nothing"
+rc=0; k diff --server-side --force-conflicts -f "$TMP/configmap4.yaml" >"$TMP/diff.out" 2>&1 || rc=$?
+assert_eq "$rc" "1" "kubectl diff exit status (differences)"
+grep -q '^+  mode: four' "$TMP/diff.out" || fail "diff output: $(cat "$TMP/diff.out")"
+k replace -f "$TMP/configmap4.yaml" >/dev/null || fail "replace"
+assert_eq "$(k get configmap settings -n "$ns" -o jsonpath='{.data.mode}')" "four" "replace stored"
+ok "ConfigMap: apply --dry-run=server, diff --server-side, replace"
+
 sed 's/model: gpt-4o}/model: gpt-4o-2024}/' "$TMP/policy.yaml" >"$TMP/policy2.yaml"
 sed 's/model: gpt-4o}/model: gpt-4o-mini}/' "$TMP/policy.yaml" >"$TMP/policy3.yaml"
 run_kind AIRoutingPolicy team-models "$TMP/policy.yaml" airoutingpolicies "$TMP/policy2.yaml" \

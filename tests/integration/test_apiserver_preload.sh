@@ -31,7 +31,11 @@ apiVersion: v1
 kind: List
 items:
   - {apiVersion: v1, kind: ConfigMap, metadata: {name: one, namespace: team-b}, data: {a: "1"}}
-  - {apiVersion: v1, kind: ConfigMap, metadata: {name: two, namespace: team-b}, data: {a: "2"}}
+  - apiVersion: v1
+    kind: ConfigMap
+    # saved from a cluster: the server fields are dropped when preloading
+    metadata: {name: two, namespace: team-b, resourceVersion: "42", uid: 0e4c, creationTimestamp: "2020-01-01T00:00:00Z"}
+    data: {a: "2"}
 YAML
 echo '{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "from-json"}}' >"$objs/app/ns.json"
 
