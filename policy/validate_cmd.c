@@ -4,7 +4,7 @@
  * (policy_validate_object).
  *
  * Every *.yaml, *.yml and *.json file below a DIR is read (sorted, recursive;
- * a file named with -f is read whatever its extension); multi-document files
+ * a file named with -f is read whatever its extension; "-" is stdin); multi-document files
  * and `kind: List` work. Objects that are not AIRoutingPolicy /
  * AIAccessPolicy are skipped and not counted.
  *
@@ -43,7 +43,7 @@ typedef struct {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: aigw validate -f FILE|DIR [-f FILE|DIR ...] [--objects DIR]\n"
+    fprintf(out, "usage: aigw validate -f FILE|DIR|- [-f FILE|DIR|- ...] [--objects DIR]\n"
                  "\n"
                  "Validates AIRoutingPolicy and AIAccessPolicy objects as the admission webhook\n"
                  "does. Directories are read recursively (*.yaml, *.yml, *.json); other kinds are\n"
@@ -63,11 +63,57 @@ static void add_doc(collection *c, json_t *doc)
     }
 }
 
+/* Reads all of stdin into a malloc'ed buffer; NULL on error. */
+static char *read_stdin(size_t *len)
+{
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    while (buf != NULL) {
+        size_t got = fread(buf + n, 1, cap - n, stdin);
+        n += got;
+        if (got == 0) {
+            break;
+        }
+        if (n == cap) {
+            char *nb = cap < ((size_t)1 << 30) ? realloc(buf, cap * 2) : NULL;
+            if (nb == NULL) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    if (buf != NULL && ferror(stdin)) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* Parses a file ("-" = stdin) into documents; 0 or -1 with err. */
+static int load_path(const char *path, json_t **docs, char *err, size_t errlen)
+{
+    if (strcmp(path, "-") != 0) {
+        return yaml_json_load_file(path, docs, err, errlen);
+    }
+    size_t len = 0;
+    char *buf = read_stdin(&len);
+    if (buf == NULL) {
+        snprintf(err, errlen, "<stdin>: read error");
+        return -1;
+    }
+    int rc = yaml_json_load(buf, len, "<stdin>", docs, err, errlen);
+    free(buf);
+    return rc;
+}
+
 static void read_file(collection *c, const char *path)
 {
     json_t *docs = NULL;
     char err[512];
-    if (yaml_json_load_file(path, &docs, err, sizeof err) != 0) {
+    if (load_path(path, &docs, err, sizeof err) != 0) {
         fprintf(stderr, "aigw validate: %s\n", err);
         c->io_error = 1;
         return;
@@ -135,6 +181,10 @@ static void walk_dir(collection *c, const char *dir, int depth)
 static void visit(collection *c, const char *path, int depth, int explicit_file)
 {
     struct stat sb;
+    if (explicit_file && strcmp(path, "-") == 0) {
+        read_file(c, path);
+        return;
+    }
     if (stat(path, &sb) != 0) {
         fprintf(stderr, "aigw validate: %s: %s\n", path, strerror(errno));
         c->io_error = 1;

@@ -232,6 +232,7 @@ void admission_response_free(admission_response *resp)
     }
     free(resp->reason);
     free(resp->message);
+    free(resp->details_group);
     free(resp->details_kind);
     free(resp->details_name);
     json_decref(resp->causes);
@@ -391,6 +392,13 @@ void admission_response_deny_invalid(admission_response *resp, const char *kind,
     admission_response_deny(resp, 422, "Invalid", msg);
     replace_string(resp, &resp->details_kind, kind);
     replace_string(resp, &resp->details_name, name);
+    free(resp->details_group);
+    resp->details_group = NULL;
+    char *dot = resp->details_kind != NULL ? strchr(resp->details_kind, '.') : NULL;
+    if (dot != NULL) {
+        replace_string(resp, &resp->details_group, dot + 1);
+        *dot = '\0';
+    }
     json_decref(resp->causes);
     resp->causes = field_errors_causes(errs);
     if (resp->causes == NULL || field_errors_oom(errs)) {
@@ -460,16 +468,20 @@ static json_t *render_status(const admission_response *resp, int *failed)
     if (resp->reason != NULL) {
         set_new(st, "reason", json_text(resp->reason), failed);
     }
-    if (resp->causes != NULL || resp->details_kind != NULL || resp->details_name != NULL) {
+    if (resp->causes != NULL || resp->details_kind != NULL || resp->details_name != NULL ||
+        resp->details_group != NULL) {
         json_t *details = json_object();
         if (details != NULL && resp->details_name != NULL) {
             set_new(details, "name", json_text(resp->details_name), failed);
+        }
+        if (details != NULL && resp->details_group != NULL) {
+            set_new(details, "group", json_text(resp->details_group), failed);
         }
         if (details != NULL && resp->details_kind != NULL) {
             set_new(details, "kind", json_text(resp->details_kind), failed);
         }
         if (details != NULL && resp->causes != NULL) {
-            set_new(details, "causes", json_deep_copy(resp->causes), failed);
+            set_new(details, "causes", json_incref(resp->causes), failed);
         }
         set_new(st, "details", details, failed);
     }

@@ -49,12 +49,13 @@ void admission_request_free(admission_request *req);
 
 typedef struct {
     int allowed;
-    int code;           /* status.code; 0 = no status block */
-    char *reason;       /* status.reason ("Invalid", ...) or NULL */
-    char *message;      /* status.message or NULL */
-    json_t *causes;     /* status.details.causes (array) or NULL */
-    char *details_kind; /* status.details.kind or NULL (set by deny_invalid) */
-    char *details_name; /* status.details.name or NULL (set by deny_invalid) */
+    int code;            /* status.code; 0 = no status block */
+    char *reason;        /* status.reason ("Invalid", ...) or NULL */
+    char *message;       /* status.message or NULL */
+    json_t *causes;      /* status.details.causes (array) or NULL */
+    char *details_group; /* status.details.group or NULL (set by deny_invalid) */
+    char *details_kind;  /* status.details.kind or NULL (set by deny_invalid) */
+    char *details_name;  /* status.details.name or NULL (set by deny_invalid) */
     char **warnings;
     size_t n_warnings;
     json_t *patch; /* JSON Patch (array of ops) or NULL for none */
@@ -84,8 +85,11 @@ void admission_response_warn(admission_response *resp, const char *fmt, ...)
 char *admission_sanitize_warning(const char *text);
 
 /*
- * Denies with 422 Invalid: status.message is "<kind> \"<name>\" is invalid: "
- * followed by every error, details.causes one per error.
+ * Denies with 422 Invalid the way the API server does (apierrors.NewInvalid):
+ * status.message is "<kind> \"<name>\" is invalid: " followed by every error;
+ * details {name, group, kind, causes}. `kind` may be qualified
+ * ("AIRoutingPolicy.aigateway.kagenti.dev"): details.kind is then the part
+ * before the first dot and details.group the rest.
  */
 void admission_response_deny_invalid(admission_response *resp, const char *kind, const char *name,
                                      const field_errors *errs);

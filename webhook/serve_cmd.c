@@ -234,7 +234,7 @@ static int serve_context_build(const serve_options *o, webhook_context *ctx, cha
     ctx->objects = NULL;
     ctx->injector = NULL;
     ctx->lookup_budget_ms = 2000;
-    /* Lookups for /validate (--objects or --kubeconfig); none when neither is given. */
+    /* Lookups for /validate: --objects, --kubeconfig, else in-cluster when in a pod. */
     ctx->objects = serve_lookups_open(o->objects_dir, o->kubeconfig, err, errlen);
     if (ctx->objects == NULL && err[0] != '\0') {
         return -1;

@@ -70,6 +70,13 @@ if echo "$out" | grep -q 'not-counted'; then fail "ConfigMap was counted"; fi
 [ "$(echo "$out" | grep -c ': valid$')" = 3 ] || fail "expected 3 valid objects: $out"
 ok "directory, List, JSON, warnings, exit 0"
 
+# stdin
+set +e; out=$($AIGW_WRAP "$AIGW" validate -f - <in/nested/one.json 2>err.txt); rc=$?; set -e
+assert_eq "$rc" 0 "stdin exit status"
+assert_eq "$out" "AIAccessPolicy/json-one: valid" "stdin output"
+set +e; out=$($AIGW_WRAP "$AIGW" validate -f - <in/bad.yaml 2>err.txt); rc=$?; set -e
+assert_eq "$rc" 1 "stdin invalid exit status"
+
 # mixed: one bad file and one good directory -> 1
 run -f in/nested -f in/bad.yaml
 assert_eq "$rc" 1 "mixed exit status"

@@ -327,8 +327,9 @@ static void test_render_invalid(void)
                            "Required value");
     json_t *details = json_object_get(st, "details");
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(details, "name")), "team-a");
-    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(details, "kind")),
-                           "AIRoutingPolicy.aigateway.kagenti.dev");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(details, "kind")), "AIRoutingPolicy");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(details, "group")),
+                           "aigateway.kagenti.dev");
     json_t *causes = json_object_get(details, "causes");
     CU_ASSERT_EQUAL(json_array_size(causes), 2);
     json_t *c0 = json_array_get(causes, 0);
