@@ -94,6 +94,16 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static unsigned stall_timeout(const http_server *srv)
+{
+    return srv->cfg.conn_timeout_s ? srv->cfg.conn_timeout_s : 10;
+}
+
+static unsigned idle_timeout(const http_server *srv)
+{
+    return srv->cfg.idle_timeout_s ? srv->cfg.idle_timeout_s : 120;
+}
+
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -338,8 +348,7 @@ static void accept_ready(http_server *srv)
             hand_to_mhd(srv, &pc);
             continue;
         }
-        unsigned timeout = srv->cfg.conn_timeout_s ? srv->cfg.conn_timeout_s : 10;
-        pc.deadline_ms = now_ms() + (int64_t)timeout * 1000;
+        pc.deadline_ms = now_ms() + (int64_t)stall_timeout(srv) * 1000;
         srv->pending[srv->n_pending++] = pc;
     }
 }
@@ -548,6 +557,8 @@ static enum MHD_Result start_request(http_server *srv, struct MHD_Connection *co
                           "method not allowed: %s accepts %s only", route->path, route->method);
     }
     st->route = route;
+    /* While a request is being received, a stall is cut off quickly. */
+    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, stall_timeout(srv));
     if (route->json_body &&
         !is_json_type(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"))) {
         st->answered = 1;
@@ -667,7 +678,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     http_server *srv = cls;
     request_state *st = *con_cls;
     if (st == NULL) {
@@ -675,6 +685,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED) {
         log_info("connection timed out mid-request", "server", srv->name, (char *)NULL);
+    } else if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && st->route != NULL) {
+        /* Back to the keep-alive idle timeout until the next request. */
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, idle_timeout(srv));
     }
     free(st->body);
     free(st);
@@ -709,7 +722,7 @@ static unsigned default_threads(void)
 static int start_daemon(http_server *srv, char *err, size_t errlen)
 {
     unsigned threads = srv->cfg.threads ? srv->cfg.threads : default_threads();
-    unsigned timeout = srv->cfg.conn_timeout_s ? srv->cfg.conn_timeout_s : 10;
+    unsigned timeout = idle_timeout(srv);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET |
                      MHD_USE_ITC | MHD_USE_ERROR_LOG;
     struct MHD_OptionItem opts[12];

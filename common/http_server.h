@@ -12,9 +12,11 @@
  *   - Plain HTTP sent to the TLS port gets "400 Client sent an HTTP request to
  *     an HTTPS server." and is closed (connections are accepted here, the
  *     first byte is peeked, and TLS ones are handed to libmicrohttpd).
- *   - A thread pool sized to the cores, HTTP/1.1 keep-alive, a per-connection
- *     idle timeout (a client that stalls mid-request is cut off) and a bound on
- *     the total time spent receiving one request.
+ *   - A thread pool sized to the cores, HTTP/1.1 keep-alive with a long idle
+ *     timeout between requests (longer than the API server's 90 s, so it never
+ *     reuses a connection the server is closing), a short one while a request
+ *     is being received (a client that stalls mid-request is cut off), and a
+ *     bound on the total time spent receiving one request.
  *   - Routes by exact path; 404 for unknown paths, 405 (with Allow) for other
  *     methods, 415 when a JSON route gets another Content-Type, 413 when the
  *     body is over max_body (from Content-Length before reading anything, or
@@ -70,7 +72,8 @@ typedef struct {
     unsigned reload_interval_ms;      /* 0 = 2000 */
     size_t max_body;                  /* 0 = 7 MiB */
     unsigned threads;                 /* 0 = one per core */
-    unsigned conn_timeout_s;          /* idle/stall timeout; 0 = 10 */
+    unsigned conn_timeout_s;          /* a request stalled this long is cut off; 0 = 10 */
+    unsigned idle_timeout_s;          /* keep-alive idle between requests; 0 = 120 */
     unsigned request_timeout_s;       /* receiving one request, total; 0 = 30 */
     unsigned drain_timeout_s;         /* graceful stop bound; 0 = 20 */
     const http_route *routes;

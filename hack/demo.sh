@@ -18,7 +18,8 @@ trap cleanup EXIT
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
-title() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
+title() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 
 port=$(free_port)
 mport=$(free_port)

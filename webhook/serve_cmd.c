@@ -30,6 +30,7 @@ typedef struct {
     const char *dev_ca_out;
     size_t max_body;
     unsigned conn_timeout_s;
+    unsigned idle_timeout_s;
     unsigned drain_timeout_s;
     unsigned threads;
     int dev_self_signed;
@@ -54,7 +55,9 @@ static void usage(FILE *out)
             "  --metrics-listen ADDR  plain HTTP address for /healthz /readyz /metrics\n"
             "                         (default 0.0.0.0:8080)\n"
             "  --max-body BYTES       largest request body (default 7340032 = 7 MiB)\n"
-            "  --conn-timeout SEC     idle/stalled connection timeout (default 10)\n"
+            "  --conn-timeout SEC     a request stalled this long is cut off (default 10)\n"
+            "  --idle-timeout SEC     keep-alive connections idle this long are closed\n"
+            "                         (default 120, above the API server's 90)\n"
             "  --drain-timeout SEC    on shutdown, wait this long for requests in flight\n"
             "                         (default 20)\n"
             "  --threads N            server threads (default: one per core)\n"
@@ -90,6 +93,7 @@ enum {
     OPT_DEV_CA_OUT,
     OPT_LOG_LEVEL,
     OPT_CONN_TIMEOUT,
+    OPT_IDLE_TIMEOUT,
     OPT_DRAIN_TIMEOUT,
     OPT_THREADS,
     OPT_HELP,
@@ -112,6 +116,12 @@ static int apply_number(int opt, const char *arg, serve_options *o)
             return -1;
         }
         o->conn_timeout_s = (unsigned)v;
+        return 0;
+    case OPT_IDLE_TIMEOUT:
+        if (parse_uint("--idle-timeout", arg, 86400, &v) != 0 || v == 0) {
+            return -1;
+        }
+        o->idle_timeout_s = (unsigned)v;
         return 0;
     case OPT_DRAIN_TIMEOUT:
         if (parse_uint("--drain-timeout", arg, 3600, &v) != 0) {
@@ -143,6 +153,7 @@ static int parse_flags(int argc, char **argv, serve_options *o)
         {"dev-ca-out", required_argument, NULL, OPT_DEV_CA_OUT},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"conn-timeout", required_argument, NULL, OPT_CONN_TIMEOUT},
+        {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
         {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, OPT_HELP},
@@ -192,6 +203,7 @@ static int parse_flags(int argc, char **argv, serve_options *o)
             break;
         case OPT_MAX_BODY:
         case OPT_CONN_TIMEOUT:
+        case OPT_IDLE_TIMEOUT:
         case OPT_DRAIN_TIMEOUT:
         case OPT_THREADS:
             if (apply_number(opt, optarg, o) != 0) {
@@ -345,6 +357,7 @@ static int run(const serve_options *o, webhook_context *ctx, const sigset_t *set
         .max_body = o->max_body,
         .threads = o->threads,
         .conn_timeout_s = o->conn_timeout_s,
+        .idle_timeout_s = o->idle_timeout_s,
         .drain_timeout_s = o->drain_timeout_s,
         .ctx = ctx,
         .metrics = reg,
@@ -380,6 +393,7 @@ int webhook_cmd_serve(int argc, char **argv)
         .metrics_listen = "0.0.0.0:8080",
         .max_body = 7340032,
         .conn_timeout_s = 10,
+        .idle_timeout_s = 120,
         .drain_timeout_s = 20,
     };
     int p = parse_flags(argc, argv, &o);

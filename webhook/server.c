@@ -286,6 +286,7 @@ webhook_server *webhook_server_start(const webhook_server_config *cfg, char *err
         .max_body = cfg->max_body,
         .threads = cfg->threads,
         .conn_timeout_s = cfg->conn_timeout_s,
+        .idle_timeout_s = cfg->idle_timeout_s,
         .request_timeout_s = cfg->request_timeout_s,
         .drain_timeout_s = cfg->drain_timeout_s,
         .routes = ws->https_routes,

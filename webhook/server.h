@@ -32,7 +32,8 @@ typedef struct {
     const char *cert_pem, *key_pem;   /* ... or in memory (dev) */
     size_t max_body;                  /* bytes; 0 = 7 MiB */
     unsigned threads;                 /* 0 = one per core */
-    unsigned conn_timeout_s;          /* 0 = 10 */
+    unsigned conn_timeout_s;          /* stalled request; 0 = 10 */
+    unsigned idle_timeout_s;          /* keep-alive idle; 0 = 120 */
     unsigned request_timeout_s;       /* 0 = 30 */
     unsigned drain_timeout_s;         /* 0 = 20 */
     unsigned reload_interval_ms;      /* 0 = 2000 */

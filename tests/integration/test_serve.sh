@@ -19,7 +19,7 @@ PORT=$(free_port)
 MPORT=$(free_port)
 $AIGW_WRAP "$AIGW" serve --tls-cert tls.crt --tls-key tls.key \
   --listen "127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$MPORT" \
-  --conn-timeout 2 --log-level debug 2>serve.log &
+  --conn-timeout 2 --idle-timeout 5 --log-level debug 2>serve.log &
 SERVE_PID=$!
 track_pid "$SERVE_PID"
 wait_http "http://127.0.0.1:$MPORT/healthz" 300 || { cat serve.log; fail "server did not start"; }
@@ -99,6 +99,43 @@ PY
 done
 [ "$n_fixtures" -ge 3 ] || fail "expected at least 3 fixtures, found $n_fixtures"
 ok "$n_fixtures fixtures answered on both endpoints"
+
+# Keep-alive: idle longer than --conn-timeout is fine; idle past --idle-timeout closes.
+# Runs in the background while the bad-input checks go on.
+cat > keepalive.py <<'PY'
+import socket, ssl, sys, time
+port, cafile, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+body = open(path, "rb").read()
+ctx = ssl.create_default_context(cafile=cafile)
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+s.settimeout(20)
+def ask():
+    s.sendall(b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            return "closed"
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
+    while len(rest) < length:
+        rest += s.recv(65536)
+    return head.split(b"\r\n")[0].decode()
+first = ask()
+time.sleep(3)      # > --conn-timeout 2, < --idle-timeout 5
+second = ask()
+time.sleep(7)      # > --idle-timeout 5
+try:
+    third = ask()
+except (ConnectionError, ssl.SSLError, OSError):
+    third = "closed"
+print(first); print(second); print(third)
+PY
+python3 keepalive.py "$PORT" ca.pem "req-kubewarden-policy-server_pod_create_privileged.json" > keepalive.out 2>&1 &
+KEEPALIVE=$!
+track_pid "$KEEPALIVE"
 
 # 2. Bad input: each gets an HTTP error with one line, and nothing else happens.
 bad() { # bad NAME PATH BODY EXPECTED_CODE MESSAGE_SUBSTRING [CONTENT_TYPE]
@@ -190,6 +227,12 @@ python3 -c "import sys; sys.exit(0 if float('$secs') < 15 else 1)" || fail "stal
 assert_eq "$got" 0 "stalled client got a reply"
 grep -q "timed out mid-request" serve.log || fail "stall not logged"
 ok "stalled client cut off after ${secs}s, others served"
+
+wait "$KEEPALIVE" || fail "keep-alive client failed: $(cat keepalive.out)"
+assert_eq "$(sed -n 1p keepalive.out)" "HTTP/1.1 200 OK" "first keep-alive request"
+assert_eq "$(sed -n 2p keepalive.out)" "HTTP/1.1 200 OK" "request after 3 s idle on the same connection"
+assert_eq "$(sed -n 3p keepalive.out)" "closed" "connection idle past --idle-timeout"
+ok "keep-alive survives idle > --conn-timeout, closed after --idle-timeout"
 
 # 3. Health, readiness, metrics.
 assert_eq "$(curl -sS --max-time 5 "http://127.0.0.1:$MPORT/healthz")" ok "healthz"
