@@ -196,6 +196,18 @@ reconciles=$(metric 'aigw_reconcile_total{kind="AIRoutingPolicy",result="success
 [ "${reconciles%.*}" -ge 3 ] || fail "resyncs did not reconcile (aigw_reconcile_total=$reconciles)"
 ok "no-op resync: 0 write requests over 2+ resyncs"
 
+# metrics of DESIGN §8, valid exposition format
+curl -fsS "http://127.0.0.1:$METRICS_r1/metrics" >"$TMP/metrics.txt" || fail "metrics"
+for m in aigw_reconcile_total aigw_reconcile_duration_seconds_bucket aigw_kube_requests_total \
+         aigw_leader aigw_build_info; do
+  grep -q "^$m" "$TMP/metrics.txt" || fail "metric $m missing"
+done
+grep -q '^aigw_kube_requests_total{verb="apply",code="200"}' "$TMP/metrics.txt" || fail "no apply counted"
+if command -v promtool >/dev/null; then
+  promtool check metrics <"$TMP/metrics.txt" || fail "promtool check metrics"
+fi
+ok "metrics present and valid"
+
 # --- 7. bundle rotated -> CA Secret updated; expired-only bundle -> BundleEmpty
 old_ca=$(kget "$SECRETS/team-a-mtls-mtls-ca" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["ca.crt"])')
 python3 - "$AIGW_SHARED/testdata/spiffe-bundles/spire/ca2.spiffe" >"$TMP/rotated.json" <<'PY'
