@@ -7,7 +7,9 @@
 #include "policy/validate_cmd.h"
 #include "certs/certgen.h"
 #include "webhook/serve_cmd.h"
+#include "reconciler/reconcile_cmd.h"
 #include "reconciler/render_cmd.h"
+#include "webhook/serve_cmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,7 @@ static const command commands[] = {
     {"validate", policy_cmd_validate, "validate AIRoutingPolicy/AIAccessPolicy files offline"},
     {"render", reconciler_cmd_render, "print the resources the reconciler would apply"},
     {"inject", injector_cmd_inject, "print a pod as the injector would admit it"},
+    {"reconcile", reconciler_cmd_reconcile, "run the controller that writes the Envoy resources"},
 };
 
 static void usage(FILE *out)
