@@ -1,94 +1,101 @@
 #!/usr/bin/env bash
-# make demo: starts `aigw serve` with an in-memory self-signed pair on free
-# loopback ports, sends each sample AdmissionReview in examples/reviews/ to its
-# endpoint (validate-*.json -> /validate, mutate-*.json -> /mutate-pods),
-# shows the replies, a malformed request and a metrics excerpt, then stops the
-# server by its pid (SIGTERM: graceful).
+# make demo: the whole product on one machine, no cluster needed.
+#   1. aigw serve (HTTPS webhook, throwaway certificate) with examples/cluster/
+#      as its object source: a valid policy admitted, an invalid one denied with
+#      every field error, an agent pod injected (patch summarised);
+#   2. the test API server with the example cluster loaded and aigw reconcile
+#      against it: the example policies become Envoy objects and report
+#      conditions;
+#   3. the offline commands.
+# Loopback only, free ports; every process is stopped by its pid on exit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-aigw=${AIGW:-$root/aigw}
-work=$(mktemp -d "${TMPDIR:-/tmp}/aigw-demo.XXXXXX")
-pid=""
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+export AIGW=${AIGW:-$root/aigw}
+export AIGW_ROOT=$root
+export AIGW_SHARED=$(cd "$root/../shared" && pwd)
+export AIGW_TMP=$(mktemp -d "${TMPDIR:-/tmp}/aigw-demo.XXXXXX")
+cd "$AIGW_TMP"
+# shellcheck source=tests/integration/lib.sh
+. "$root/tests/integration/lib.sh"
+# shellcheck source=tests/integration/reconcile_env.sh
+. "$root/tests/integration/reconcile_env.sh"
+trap 'stop_all; rm -rf "$AIGW_TMP"; echo; echo "demo: every process it started is stopped."' EXIT
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
+if [ -t 1 ]; then bold=$'\033[1m' dim=$'\033[2m' plain=$'\033[0m'; else bold="" dim="" plain=""; fi
 title() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
+note() { printf '%s%s%s\n' "$dim" "$*" "$plain"; }
+show() { python3 "$root/hack/demo_show.py" "$@"; }
+t0=$(date +%s)
 
-port=$(free_port)
-mport=$(free_port)
-title "aigw serve --dev-self-signed on 127.0.0.1:$port (metrics on 127.0.0.1:$mport)"
-"$aigw" serve --dev-self-signed --dev-ca-out "$work/ca.pem" \
-  --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$mport" 2>"$work/serve.log" &
-pid=$!
-for _ in $(seq 1 100); do
-  curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$mport/readyz" 2>/dev/null && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/serve.log"; echo "demo: aigw serve exited" >&2; exit 1; }
-  sleep 0.1
-done
-curl -fsS -o /dev/null "http://127.0.0.1:$mport/readyz"
-echo "ready (pid $pid); the CA of its throwaway certificate is in $work/ca.pem"
-
-show_reply() { # request reply
-  python3 - "$1" "$2" <<'PY'
-import base64, json, sys
-req = json.load(open(sys.argv[1]))["request"]
-rep = json.load(open(sys.argv[2]))
-r = rep["response"]
-obj = req.get("object") or {}
-meta = obj.get("metadata", {})
-name = meta.get("name") or (meta.get("generateName", "") + "*")
-print("request : %s %s %s/%s (uid %s)" % (req["operation"], req["kind"]["kind"], req.get("namespace", ""), name, req["uid"]))
-verdict = "ALLOWED" if r["allowed"] else "DENIED"
-print("reply   : %s, uid %s echoed: %s" % (verdict, r["uid"], r["uid"] == req["uid"]))
-if "status" in r:
-    st = r["status"]
-    print("status  : %s %s: %s" % (st.get("code"), st.get("reason", ""), st.get("message", "")))
-for w in r.get("warnings", []):
-    print("warning : " + w)
-if "patch" in r:
-    print("patch   : (%s)" % r.get("patchType"))
-    for op in json.loads(base64.b64decode(r["patch"])):
-        print("          %s %s" % (op["op"], op["path"]))
-else:
-    print("patch   : none")
-print("full reply:")
-print(json.dumps(rep, indent=2))
-PY
+# --- 1. the admission webhook -------------------------------------------------
+port=$(free_port); mport=$(free_port)
+title "aigw serve: HTTPS webhook on 127.0.0.1:$port, object source examples/cluster/"
+"$AIGW" serve --dev-self-signed --dev-ca-out "$TMP/ca.pem" --listen "127.0.0.1:$port" \
+  --metrics-listen "127.0.0.1:$mport" --objects "$root/examples/cluster" 2>"$TMP/serve.log" &
+track_pid $!
+wait_http "http://127.0.0.1:$mport/readyz" 100 || { cat "$TMP/serve.log"; fail "aigw serve not ready"; }
+note "ready; the API server would call POST /validate and POST /mutate-pods like this:"
+post() { # post PATH REVIEW -> reply file
+  curl -sS --fail --cacert "$TMP/ca.pem" -H 'Content-Type: application/json' \
+    --data-binary "@$2" -o "$TMP/reply.json" "https://127.0.0.1:$port$1"
+  show reply "$2" "$TMP/reply.json"
 }
 
-for review in "$root"/examples/reviews/*.json; do
-  base=$(basename "$review")
-  case "$base" in
-    validate-*) path=/validate ;;
-    mutate-*) path=/mutate-pods ;;
-    *) continue ;;
-  esac
-  title "POST $path  <- examples/reviews/$base"
-  curl -sS --cacert "$work/ca.pem" -H 'Content-Type: application/json' \
-    --data-binary "@$review" -o "$work/reply.json" "https://127.0.0.1:$port$path"
-  show_reply "$review" "$work/reply.json"
-done
+title "A valid AIRoutingPolicy is admitted (examples/routing-policy.yaml)"
+show review AIRoutingPolicy "$root/examples/routing-policy.yaml" team-a >"$TMP/valid.json"
+post /validate "$TMP/valid.json"
 
-title "A malformed request gets a one-line error"
-printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}' > "$work/bad.json"
-curl -sS --cacert "$work/ca.pem" -H 'Content-Type: application/json' --data-binary "@$work/bad.json" \
-  -w 'HTTP %{http_code}\n' "https://127.0.0.1:$port/validate"
+title "An invalid one is denied, every problem at once"
+cat >"$TMP/bad-policy.yaml" <<'YAML'
+apiVersion: aigateway.kagenti.dev/v1alpha1
+kind: AIRoutingPolicy
+metadata: {name: broken, namespace: team-a}
+spec:
+  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: ai-gateway}
+  providers:
+  - {name: openai, endpoint: "ftp://api.openai.com", schema: OpenAI,
+     credentials: {type: APIKey, secretRef: {name: openai-secret, key: no-such-key}}}
+  models:
+  - {name: gpt-4o, backends: [{provider: openai, model: gpt-4o}]}
+  - {name: gpt-4o, backends: [{provider: azure, model: gpt-4o}]}
+YAML
+show review AIRoutingPolicy "$TMP/bad-policy.yaml" team-a >"$TMP/invalid.json"
+post /validate "$TMP/invalid.json"
 
-title "GET http://127.0.0.1:$mport/metrics (excerpt)"
-curl -sS "http://127.0.0.1:$mport/metrics" | grep -E '^aigw_(admission_requests_total|build_info)' || true
+title "An agent pod is wired to the gateway (examples/pods/agent.yaml, namespace team-a)"
+show review Pod "$root/examples/pods/agent.yaml" team-a >"$TMP/pod.json"
+post /mutate-pods "$TMP/pod.json"
+note "the same pod in team-b (not opted in) is admitted unchanged:"
+show review Pod "$root/examples/pods/agent.yaml" team-b >"$TMP/pod-b.json"
+post /mutate-pods "$TMP/pod-b.json"
 
-title "Stopping aigw serve (SIGTERM to pid $pid)"
-kill -TERM "$pid"
-rc=0
-wait "$pid" || rc=$?
-pid=""
-echo "exit status $rc; last log lines:"
-tail -n 3 "$work/serve.log"
-[ "$rc" -eq 0 ]
+# --- 2. the reconciler --------------------------------------------------------
+title "aigw reconcile against the test API server (example cluster loaded)"
+make_objects
+start_apiserver
+start_reconciler demo --resync 30s --log-level warn
+note "test API server kubeconfig: $KC; creating the two example policies..."
+kapply_yaml POST "$ROUTING" <"$root/examples/routing-policy.yaml" >/dev/null
+kapply_yaml POST "$ACCESS" <"$root/examples/access-policy.yaml" >/dev/null
+programmed="d is not None and d.get('status',{}).get('observedGeneration')==d['metadata']['generation'] and \
+any(c['type']=='Programmed' for c in d['status'].get('conditions',[]))"
+name_of() { python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["metadata"]["name"])' "$1"; }
+kwait "$ROUTING/$(name_of "$root/examples/routing-policy.yaml")" "$programmed" 60
+kwait "$ACCESS/$(name_of "$root/examples/access-policy.yaml")" "$programmed and bool(d['status'].get('endpoint'))" 60
+
+title "Generated objects (labels app.kubernetes.io/managed-by=aigw, owned by their policy)"
+show objects "$KC"
+
+title "Policy status: conditions and the endpoint agents are pointed at"
+show status "$KC"
+
+# --- 3. offline commands ------------------------------------------------------
+title "Offline, for CI pipelines: aigw validate -f examples/ --objects examples/cluster/"
+"$AIGW" validate -f "$root/examples/" --objects "$root/examples/cluster/" | sed 's/^/  /'
+"$AIGW" validate -f "$TMP/bad-policy.yaml" --objects "$root/examples/cluster/" | sed 's/^/  /' || true
+note "aigw render -f examples/routing-policy.yaml prints what the reconciler would apply:"
+"$AIGW" render -f "$root/examples/routing-policy.yaml" --objects "$root/examples/cluster/" 2>/dev/null |
+  awk '/^kind:/ {k=$2} /^  name:/ && k {print "  " k "/" $2; k=""}'
+
+title "Done in $(( $(date +%s) - t0 ))s; metrics excerpt from the webhook"
+curl -sS "http://127.0.0.1:$mport/metrics" | grep -E '^aigw_admission_requests_total' | sed 's/^/  /'
