@@ -1,17 +1,21 @@
 /*
- * base64: thin strict wrappers over EVP_EncodeBlock/EVP_DecodeBlock. OpenSSL's
- * block decoder skips leading/trailing whitespace and counts padding as zero
- * bytes, so the input is checked first and the padding subtracted after.
+ * base64: strict and lenient decoding and encoding over EVP_EncodeBlock /
+ * EVP_DecodeBlock. OpenSSL's block decoder skips surrounding whitespace and
+ * counts padding as zero bytes, so the input is checked first, the padding
+ * subtracted after, and canonical form checked by re-encoding.
  */
 #include "common/base64.h"
 
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define BASE64_MAX_IN ((size_t)1 << 30)
+
 char *base64_encode(const void *data, size_t len)
 {
-    if (len > (size_t)(INT32_MAX / 4 * 3 - 3)) {
+    if (len > BASE64_MAX_IN) {
         return NULL;
     }
     size_t out_len = 4 * ((len + 2) / 3);
@@ -30,20 +34,9 @@ static int is_b64_char(unsigned char c)
            c == '/';
 }
 
-unsigned char *base64_decode(const char *in, size_t len, size_t *len_out)
+/* Decodes `in` (already checked: alphabet, padding only at the end). */
+static unsigned char *decode_checked(const char *in, size_t len, size_t pad, size_t *len_out)
 {
-    if (len % 4 != 0 || len > (size_t)INT32_MAX) {
-        return NULL;
-    }
-    size_t pad = 0;
-    if (len > 0 && in[len - 1] == '=') {
-        pad = (len > 1 && in[len - 2] == '=') ? 2 : 1;
-    }
-    for (size_t i = 0; i < len - pad; i++) {
-        if (!is_b64_char((unsigned char)in[i])) {
-            return NULL;
-        }
-    }
     unsigned char *out = malloc(len / 4 * 3 + 1);
     if (out == NULL) {
         return NULL;
@@ -58,5 +51,71 @@ unsigned char *base64_decode(const char *in, size_t len, size_t *len_out)
     if (len_out != NULL) {
         *len_out = real;
     }
+    return out;
+}
+
+unsigned char *base64_decode(const char *in, size_t len, size_t *len_out)
+{
+    if (len % 4 != 0 || len > BASE64_MAX_IN) {
+        return NULL;
+    }
+    size_t pad = 0;
+    if (len > 0 && in[len - 1] == '=') {
+        pad = in[len - 2] == '=' ? 2 : 1;
+    }
+    for (size_t i = 0; i < len - pad; i++) {
+        if (!is_b64_char((unsigned char)in[i])) {
+            return NULL;
+        }
+    }
+    size_t n = 0;
+    unsigned char *out = decode_checked(in, len, pad, &n);
+    if (out == NULL) {
+        return NULL;
+    }
+    /* Canonical: encoding the result must give back the input exactly. */
+    char *again = base64_encode(out, n);
+    int canonical = again != NULL && memcmp(again, in, len) == 0;
+    free(again);
+    if (!canonical) {
+        free(out);
+        return NULL;
+    }
+    if (len_out != NULL) {
+        *len_out = n;
+    }
+    return out;
+}
+
+unsigned char *base64_decode_lenient(const char *in, size_t len, size_t *len_out)
+{
+    if (len > BASE64_MAX_IN) {
+        return NULL;
+    }
+    char *clean = malloc(len + 4);
+    if (clean == NULL) {
+        return NULL;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < len && in[i] != '='; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            continue;
+        }
+        c = c == '-' ? '+' : c == '_' ? '/' : c;
+        if (!is_b64_char(c)) {
+            free(clean);
+            return NULL;
+        }
+        clean[n++] = (char)c;
+    }
+    if (n % 4 == 1) {
+        free(clean);
+        return NULL;
+    }
+    size_t pad = (4 - n % 4) % 4;
+    memset(clean + n, '=', pad);
+    unsigned char *out = decode_checked(clean, n + pad, pad, len_out);
+    free(clean);
     return out;
 }

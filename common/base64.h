@@ -1,9 +1,11 @@
 /*
- * base64: standard (RFC 4648 §4) base64 over OpenSSL's EVP block coder, as
- * Kubernetes uses it for Secret data, caBundle and JSON Patch replies.
+ * base64: standard (RFC 4648 §4) base64 over OpenSSL's EVP block coder, the one
+ * implementation aigw uses: Secret and ConfigMap binary data, SPIFFE bundle
+ * `x5c` entries, caBundle, JSON Patch replies, kubeconfig data.
  *
- * Ownership: returned buffers are malloc'ed, NUL-terminated, and freed by the
- * caller. NULL means invalid input or allocation failure.
+ * Ownership: returned buffers are malloc'ed, NUL-terminated (so text values can
+ * be used as C strings), and freed by the caller. NULL means invalid input or
+ * allocation failure.
  */
 #ifndef AIGW_COMMON_BASE64_H
 #define AIGW_COMMON_BASE64_H
@@ -14,11 +16,17 @@
 char *base64_encode(const void *data, size_t len);
 
 /*
- * Strict decoding: standard alphabet, correct padding, no whitespace, length
- * a multiple of 4 (what the API server accepts for `[]byte` fields). The
- * result is NUL-terminated for convenience; *len_out (may be NULL) is the
- * decoded length.
+ * Strict decoding: standard alphabet, correct padding, no whitespace, length a
+ * multiple of 4, canonical final bits (the bits padding drops are zero), so
+ * every byte string has exactly one accepted encoding. *len_out (may be NULL)
+ * is the decoded length.
  */
 unsigned char *base64_decode(const char *in, size_t len, size_t *len_out);
+
+/*
+ * Lenient decoding for hand-written files (kubeconfig *-data): whitespace is
+ * ignored, padding is optional, and the URL-safe alphabet (-_) is accepted.
+ */
+unsigned char *base64_decode_lenient(const char *in, size_t len, size_t *len_out);
 
 #endif

@@ -6,6 +6,8 @@
  */
 #include "common/kube_client.h"
 
+#include "common/base64.h"
+
 #include "common/field_errors.h"
 #include "common/yaml_json.h"
 
@@ -67,62 +69,6 @@ static char *read_small_file(const char *path, size_t *len_out, char *err, size_
     return buf;
 }
 
-static int b64_value(int c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '+' || c == '-') {
-        return 62;
-    }
-    if (c == '/' || c == '_') {
-        return 63;
-    }
-    return -1;
-}
-
-/* Standard base64 (whitespace ignored, padding optional). NUL-terminated; caller frees. */
-static char *b64_decode(const char *in, size_t *len_out)
-{
-    size_t n = strlen(in);
-    char *out = malloc(n / 4 * 3 + 4);
-    if (out == NULL) {
-        return NULL;
-    }
-    unsigned acc = 0;
-    int bits = 0;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        int c = (unsigned char)in[i];
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-            continue;
-        }
-        if (c == '=') {
-            break;
-        }
-        int v = b64_value(c);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[j++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    out[j] = '\0';
-    *len_out = j;
-    return out;
-}
-
 static const char *str_at(const json_t *obj, const char *key)
 {
     const char *s = json_string_value(json_object_get(obj, key));
@@ -168,7 +114,7 @@ static int load_material(const json_t *obj, const char *key, const char *base_di
     *out = NULL;
     *len_out = 0;
     if (data != NULL) {
-        *out = b64_decode(data, len_out);
+        *out = (char *)base64_decode_lenient(data, strlen(data), len_out);
         if (*out == NULL) {
             snprintf(err, errlen, "%s: %s is not valid base64", source, data_key);
             return -1;

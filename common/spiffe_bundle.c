@@ -6,6 +6,7 @@
  */
 #include "common/spiffe_bundle.h"
 
+#include "common/base64.h"
 #include "common/x509_pem.h"
 
 #include <jansson.h>
@@ -37,74 +38,6 @@ static int sb_append(strbuf *sb, const char *s)
     memcpy(sb->buf + sb->len, s, n + 1);
     sb->len += n;
     return 0;
-}
-
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '+') {
-        return 62;
-    }
-    if (c == '/') {
-        return 63;
-    }
-    return -1;
-}
-
-long spiffe_base64_decode_strict(const char *in, size_t len, unsigned char **out)
-{
-    *out = NULL;
-    if (len == 0 || len % 4 != 0 || len > (size_t)1 << 30) {
-        return -1;
-    }
-    size_t pad = 0;
-    if (in[len - 1] == '=') {
-        pad = in[len - 2] == '=' ? 2 : 1;
-    }
-    unsigned char *buf = malloc(len / 4 * 3);
-    if (buf == NULL) {
-        return -1;
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4];
-        int last = i + 4 == len;
-        for (int k = 0; k < 4; k++) {
-            unsigned char c = (unsigned char)in[i + (size_t)k];
-            if (c == '=' && last && (size_t)k >= 4 - pad) {
-                v[k] = 0;
-                continue;
-            }
-            if ((v[k] = b64_value(c)) < 0) {
-                free(buf);
-                return -1;
-            }
-        }
-        unsigned long w = ((unsigned long)v[0] << 18) | ((unsigned long)v[1] << 12) |
-                          ((unsigned long)v[2] << 6) | (unsigned long)v[3];
-        /* canonical: the bits that padding drops must be zero */
-        if (last && ((pad == 2 && (w & 0xFFFFu) != 0) || (pad == 1 && (w & 0xFFu) != 0))) {
-            free(buf);
-            return -1;
-        }
-        buf[o++] = (unsigned char)(w >> 16);
-        if (!(last && pad == 2)) {
-            buf[o++] = (unsigned char)(w >> 8);
-        }
-        if (!(last && pad >= 1)) {
-            buf[o++] = (unsigned char)w;
-        }
-    }
-    *out = buf;
-    return (long)o;
 }
 
 /* Classifies one certificate; on "valid" appends its PEM. Takes ownership of x. */
@@ -156,15 +89,15 @@ static int parse_json_entry(spiffe_bundle *b, strbuf *pem, const json_t *e, size
         snprintf(err, errlen, "keys[%zu]: x509-svid entry without a certificate in x5c", i);
         return -1;
     }
-    unsigned char *der = NULL;
-    long n = spiffe_base64_decode_strict(first, strlen(first), &der);
-    if (n <= 0) {
+    size_t n = 0;
+    unsigned char *der = base64_decode(first, strlen(first), &n);
+    if (der == NULL || n == 0) {
         free(der);
         snprintf(err, errlen, "keys[%zu].x5c[0] is not valid standard base64", i);
         return -1;
     }
     char cerr[96];
-    X509 *x = x509_from_der(der, (size_t)n, cerr, sizeof cerr);
+    X509 *x = x509_from_der(der, n, cerr, sizeof cerr);
     free(der);
     if (x == NULL) {
         snprintf(err, errlen, "keys[%zu].x5c[0]: %s", i, cerr);

@@ -47,10 +47,4 @@ int spiffe_bundle_parse(const char *data, size_t len, int64_t now, spiffe_bundle
 
 void spiffe_bundle_free(spiffe_bundle *b);
 
-/*
- * Strict standard base64 (RFC 4648 §4, padded, no whitespace, canonical final
- * bits). Returns the decoded length, or -1. *out is malloc'ed (caller frees).
- */
-long spiffe_base64_decode_strict(const char *in, size_t len, unsigned char **out);
-
 #endif

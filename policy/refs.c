@@ -22,6 +22,7 @@
  */
 #include "policy/validate.h"
 
+#include "common/base64.h"
 #include "common/spiffe_bundle.h"
 #include "common/x509_pem.h"
 
@@ -331,21 +332,15 @@ static char *secret_bytes(const json_t *secret, const char *key, size_t *len)
         *len = strlen(v);
         return strdup(v);
     }
-    unsigned char *out = NULL;
-    long n = spiffe_base64_decode_strict(v, strlen(v), &out);
-    if (n <= 0) {
+    /* base64_decode NUL-terminates, so the decoded buffer is the result. */
+    size_t n = 0;
+    unsigned char *out = base64_decode(v, strlen(v), &n);
+    if (out == NULL || n == 0) {
         free(out);
         return NULL;
     }
-    char *s = malloc((size_t)n + 1);
-    if (s != NULL) {
-        memcpy(s, out, (size_t)n);
-        s[n] = '\0';
-        *len = (size_t)n;
-    }
-    OPENSSL_cleanse(out, (size_t)n);
-    free(out);
-    return s;
+    *len = n;
+    return (char *)out;
 }
 
 static void check_server_cert(const policy_access *p, const policy_lookup *lk, field_errors *errs,
@@ -466,8 +461,8 @@ static void check_bundle(const policy_access *p, const policy_lookup *lk, field_
         return;
     }
     unsigned char *raw = NULL;
-    long n = (long)strlen(v);
-    if (b64 && (n = spiffe_base64_decode_strict(v, strlen(v), &raw)) < 0) {
+    size_t n = strlen(v);
+    if (b64 && (raw = base64_decode(v, strlen(v), &n)) == NULL) {
         field_errors_add(errs, FIELD_INVALID, "spec.mtls.trustBundleConfigMap", where,
                          "key \"%s\" is not valid base64", p->bundle.key);
         json_decref(cm);
@@ -476,7 +471,7 @@ static void check_bundle(const policy_access *p, const policy_lookup *lk, field_
     spiffe_bundle b;
     char perr[256];
     const char *data = raw != NULL ? (const char *)raw : v;
-    if (spiffe_bundle_parse(data, (size_t)n, lk->now, &b, perr, sizeof perr) != 0) {
+    if (spiffe_bundle_parse(data, n, lk->now, &b, perr, sizeof perr) != 0) {
         field_errors_add(errs, FIELD_INVALID, "spec.mtls.trustBundleConfigMap", where,
                          "the bundle does not parse: %s", perr);
     } else {

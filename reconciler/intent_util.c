@@ -1,6 +1,8 @@
 /* intent_util: pure helpers shared by the intent builders. See intent_util.h. */
 #include "reconciler/intent_util.h"
 
+#include "common/base64.h"
+
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,46 +82,6 @@ int intent_secret_has_key(const json_t *secret, const char *key)
            json_is_string(json_object_get(json_object_get(secret, "stringData"), key));
 }
 
-char *intent_b64_encode(const unsigned char *data, size_t len)
-{
-    size_t out_len = 4 * ((len + 2) / 3) + 1;
-    char *out = malloc(out_len);
-    if (!out) {
-        return NULL;
-    }
-    EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-    return out;
-}
-
-char *intent_b64_decode(const char *b64, size_t *len_out)
-{
-    size_t n = strlen(b64);
-    if (n % 4 != 0) {
-        return NULL;
-    }
-    unsigned char *out = malloc(n / 4 * 3 + 1);
-    if (!out) {
-        return NULL;
-    }
-    int got = n ? EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n) : 0;
-    if (got < 0) {
-        free(out);
-        return NULL;
-    }
-    size_t len = (size_t)got;
-    if (n >= 1 && b64[n - 1] == '=') {
-        len--;
-    }
-    if (n >= 2 && b64[n - 2] == '=') {
-        len--;
-    }
-    out[len] = '\0';
-    if (len_out) {
-        *len_out = len;
-    }
-    return (char *)out;
-}
-
 char *intent_secret_value_b64(const json_t *secret, const char *key)
 {
     const char *d = json_string_value(json_object_get(json_object_get(secret, "data"), key));
@@ -127,7 +89,7 @@ char *intent_secret_value_b64(const json_t *secret, const char *key)
         return strdup(d);
     }
     const char *s = json_string_value(json_object_get(json_object_get(secret, "stringData"), key));
-    return s ? intent_b64_encode((const unsigned char *)s, strlen(s)) : NULL;
+    return s ? base64_encode(s, strlen(s)) : NULL;
 }
 
 char *intent_secret_value_text(const json_t *secret, const char *key)
@@ -141,7 +103,7 @@ char *intent_secret_value_text(const json_t *secret, const char *key)
         return NULL;
     }
     size_t len = 0;
-    char *v = intent_b64_decode(d, &len);
+    char *v = (char *)base64_decode(d, strlen(d), &len);
     if (v && strlen(v) != len) {
         intent_wipe_free(v); /* embedded NUL: not text */
         return NULL;

@@ -39,11 +39,6 @@ char *intent_secret_value_text(const json_t *secret, const char *key);
 /* The value of a ConfigMap's data key (copy), NULL when absent. */
 char *intent_configmap_value(const json_t *cm, const char *key);
 
-/* Standard padded base64 of len bytes. Caller frees. */
-char *intent_b64_encode(const unsigned char *data, size_t len);
-/* Decodes standard base64 into a NUL-terminated buffer; NULL when invalid. */
-char *intent_b64_decode(const char *b64, size_t *len_out);
-
 int intent_owner_init(intent_owner *o, const char *kind, const policy_meta *meta,
                       const policy_target_ref *target, const char *fallback_uid, char *err,
                       size_t errlen);

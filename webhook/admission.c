@@ -7,6 +7,8 @@
  */
 #include "webhook/admission.h"
 
+#include "common/base64.h"
+
 #include <openssl/evp.h>
 
 #include <stdarg.h>
@@ -415,22 +417,6 @@ void admission_response_set_patch(admission_response *resp, json_t *patch)
 }
 
 /* ---- rendering -------------------------------------------------------------------------- */
-
-/* Standard base64 without line breaks. Caller frees. */
-static char *base64_encode(const char *data, size_t len)
-{
-    if (len > (size_t)1 << 30) {
-        return NULL;
-    }
-    size_t out_len = 4 * ((len + 2) / 3);
-    char *out = malloc(out_len + 1);
-    if (out == NULL) {
-        return NULL;
-    }
-    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
-    out[out_len] = '\0';
-    return out;
-}
 
 /* A JSON string of text made valid UTF-8 first (handlers may echo raw input). */
 static json_t *json_text(const char *text)

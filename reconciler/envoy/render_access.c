@@ -6,6 +6,8 @@
  * See render.h.
  */
 #include "reconciler/envoy/render.h"
+
+#include "common/base64.h"
 #include "reconciler/envoy/render_meta.h"
 #include "reconciler/intent_util.h"
 
@@ -40,7 +42,7 @@ static json_t *render_secret(const intent_access *a, const char *name, const cha
     json_t *data = json_object();
     for (size_t i = 0; data && i < n_pairs; i++) {
         const char *v = kv[2 * i + 1];
-        char *b64 = intent_b64_encode((const unsigned char *)v, strlen(v));
+        char *b64 = base64_encode(v, strlen(v));
         if (!b64 || json_object_set_new(data, kv[2 * i], json_string(b64))) {
             intent_wipe_free(b64);
             json_decref(data);

@@ -3,6 +3,7 @@
  * ../shared/testdata/spiffe-bundles/ (see its README for what each file
  * exercises), at fixed `now` values, plus bundles built at run time.
  */
+#include "common/base64.h"
 #include "common/spiffe_bundle.h"
 #include "tests/unit/unit.h"
 
@@ -227,9 +228,9 @@ static void test_x5c_strictness(void)
     }
     free(url);
     /* trailing bytes after the certificate */
-    unsigned char *der = NULL;
-    long n = spiffe_base64_decode_strict(good, strlen(good), &der);
-    CU_ASSERT_FATAL(n > 0);
+    size_t n = 0;
+    unsigned char *der = base64_decode(good, strlen(good), &n);
+    CU_ASSERT_FATAL(der != NULL && n > 0);
     unsigned char *longer = malloc((size_t)n + 3);
     memcpy(longer, der, (size_t)n);
     memcpy(longer + n, "\x00\x01\x02", 3);
@@ -268,25 +269,36 @@ static void test_json_shapes(void)
     spiffe_bundle_free(&b);
 }
 
+static int decodes_to(const char *in, const char *want, size_t want_len)
+{
+    size_t n = 0;
+    unsigned char *out = base64_decode(in, strlen(in), &n);
+    int ok = out != NULL && n == want_len && memcmp(out, want, n) == 0;
+    free(out);
+    return ok;
+}
+
 static void test_base64_strict(void)
 {
-    unsigned char *out = NULL;
-    CU_ASSERT_EQUAL(spiffe_base64_decode_strict("TWFu", 4, &out), 3);
-    CU_ASSERT_EQUAL(memcmp(out, "Man", 3), 0);
+    CU_ASSERT_TRUE(decodes_to("TWFu", "Man", 3));
+    CU_ASSERT_TRUE(decodes_to("TWE=", "Ma", 2));
+    CU_ASSERT_TRUE(decodes_to("TQ==", "M", 1));
+    CU_ASSERT_PTR_NULL(base64_decode("TQ", 2, NULL));
+    CU_ASSERT_PTR_NULL(base64_decode("TR==", 4, NULL));     /* non-canonical */
+    CU_ASSERT_PTR_NULL(base64_decode("TWF=", 4, NULL));     /* non-canonical, one pad */
+    CU_ASSERT_PTR_NULL(base64_decode("T=Q=", 4, NULL));     /* '=' inside */
+    CU_ASSERT_PTR_NULL(base64_decode("TQ==TWFu", 8, NULL)); /* pad not at end */
+    CU_ASSERT_PTR_NULL(base64_decode("TW u", 4, NULL));
+    CU_ASSERT_PTR_NULL(base64_decode("====", 4, NULL));
+    /* kubeconfig data: whitespace, missing padding and the URL-safe alphabet */
+    size_t n = 0;
+    unsigned char *out = base64_decode_lenient("TW\nF u-_", 8, &n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    CU_ASSERT_EQUAL(n, 4);
+    CU_ASSERT_EQUAL(memcmp(out, "Man\xfb", 4), 0);
     free(out);
-    CU_ASSERT_EQUAL(spiffe_base64_decode_strict("TWE=", 4, &out), 2);
-    CU_ASSERT_EQUAL(memcmp(out, "Ma", 2), 0);
-    free(out);
-    CU_ASSERT_EQUAL(spiffe_base64_decode_strict("TQ==", 4, &out), 1);
-    CU_ASSERT_EQUAL(out[0], 'M');
-    free(out);
-    CU_ASSERT_EQUAL(spiffe_base64_decode_strict("TQ", 2, &out), -1);
-    CU_ASSERT_EQUAL(spiffe_base64_decode_strict("TR==", 4, &out), -1);     /* non-canonical */
-    CU_ASSERT_EQUAL(spiffe_base64_decode_strict("T=Q=", 4, &out), -1);     /* '=' inside */
-    CU_ASSERT_EQUAL(spiffe_base64_decode_strict("TQ==TWFu", 8, &out), -1); /* pad not at end */
-    CU_ASSERT_EQUAL(spiffe_base64_decode_strict("TW u", 4, &out), -1);
-    CU_ASSERT_EQUAL(spiffe_base64_decode_strict("====", 4, &out), -1);
-    CU_ASSERT_EQUAL(spiffe_base64_decode_strict("", 0, &out), -1);
+    CU_ASSERT_PTR_NULL(base64_decode_lenient("TWFuT", 5, NULL)); /* one dangling char */
+    CU_ASSERT_PTR_NULL(base64_decode_lenient("TW*u", 4, NULL));
 }
 
 UNIT_SUITE(spiffe_bundle, UNIT_CASE(test_shared_samples), UNIT_CASE(test_json_and_pem_agree),
