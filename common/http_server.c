@@ -10,6 +10,7 @@
  * certificate callback selects from the server's store at each handshake.
  */
 #include "common/http_server.h"
+#include "common/errbuf.h"
 
 #include "common/log.h"
 #include "common/tls_store.h"
@@ -102,19 +103,6 @@ static unsigned stall_timeout(const http_server *srv)
 static unsigned idle_timeout(const http_server *srv)
 {
     return srv->cfg.idle_timeout_s ? srv->cfg.idle_timeout_s : 120;
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
 }
 
 /* ---- TLS servers by port, for the certificate callback ------------------------------------ */
@@ -221,7 +209,7 @@ static int open_listener(const char *addr, int *port_out, char *err, size_t errl
 {
     char host[256], port[16];
     if (split_listen(addr, host, sizeof host, port, sizeof port) != 0) {
-        set_err(err, errlen, "invalid listen address \"%.100s\": want HOST:PORT", addr);
+        errbuf_set(err, errlen, "invalid listen address \"%.100s\": want HOST:PORT", addr);
         return -1;
     }
     struct addrinfo hints, *res = NULL;
@@ -231,7 +219,7 @@ static int open_listener(const char *addr, int *port_out, char *err, size_t errl
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
     if (gai != 0) {
-        set_err(err, errlen, "listen address %.100s: %s", addr, gai_strerror(gai));
+        errbuf_set(err, errlen, "listen address %.100s: %s", addr, gai_strerror(gai));
         return -1;
     }
     int fd = -1;
@@ -252,7 +240,7 @@ static int open_listener(const char *addr, int *port_out, char *err, size_t errl
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        set_err(err, errlen, "listen on %.100s: %s", addr, strerror(saved));
+        errbuf_set(err, errlen, "listen on %.100s: %s", addr, strerror(saved));
         return -1;
     }
     struct sockaddr_storage ss;
@@ -743,7 +731,7 @@ static int start_daemon(http_server *srv, char *err, size_t errlen)
     srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, opts,
                                    MHD_OPTION_END);
     if (srv->daemon == NULL) {
-        set_err(err, errlen, "%s: libmicrohttpd failed to start", srv->name);
+        errbuf_set(err, errlen, "%s: libmicrohttpd failed to start", srv->name);
         return -1;
     }
     return 0;
@@ -765,7 +753,7 @@ http_server *http_server_start(const http_server_config *cfg, char *err, size_t 
 {
     http_server *srv = calloc(1, sizeof *srv);
     if (srv == NULL) {
-        set_err(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
     srv->cfg = *cfg;
@@ -777,7 +765,7 @@ http_server *http_server_start(const http_server_config *cfg, char *err, size_t 
     srv->pending = calloc(MAX_PENDING, sizeof *srv->pending);
     srv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (srv->name == NULL || srv->pending == NULL || srv->wake_fd < 0) {
-        set_err(err, errlen, "out of memory or file descriptors");
+        errbuf_set(err, errlen, "out of memory or file descriptors");
         http_server_stop(srv);
         return NULL;
     }
@@ -791,12 +779,12 @@ http_server *http_server_start(const http_server_config *cfg, char *err, size_t 
         return NULL;
     }
     if (cfg->tls && tls_register(srv) != 0) {
-        set_err(err, errlen, "too many TLS servers in one process");
+        errbuf_set(err, errlen, "too many TLS servers in one process");
         http_server_stop(srv);
         return NULL;
     }
     if (pthread_create(&srv->acceptor, NULL, acceptor_main, srv) != 0) {
-        set_err(err, errlen, "cannot start the acceptor thread");
+        errbuf_set(err, errlen, "cannot start the acceptor thread");
         http_server_stop(srv);
         return NULL;
     }

@@ -3,6 +3,7 @@
  * only, so a production server never pulls OpenSSL's code into memory.
  */
 #include "common/tls_store.h"
+#include "common/errbuf.h"
 
 #include "common/log.h"
 
@@ -55,19 +56,6 @@ struct tls_store {
     pthread_t thread;
     int thread_started;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-}
 
 static void creds_free(tls_creds *c)
 {
@@ -151,7 +139,7 @@ static tls_creds *creds_from_pem(const char *cert_pem, const char *key_pem, int 
 {
     tls_creds *c = calloc(1, sizeof *c);
     if (c == NULL) {
-        set_err(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
     gnutls_datum_t cd = {(unsigned char *)(uintptr_t)cert_pem, (unsigned)strlen(cert_pem)};
@@ -159,7 +147,7 @@ static tls_creds *creds_from_pem(const char *cert_pem, const char *key_pem, int 
     int rc = gnutls_pcert_list_import_x509_raw(c->pcerts, &n, &cd, GNUTLS_X509_FMT_PEM, 0);
     if (rc < 0 || n == 0) {
         free(c);
-        set_err(err, errlen, "certificate: %s", rc < 0 ? gnutls_strerror(rc) : "none found");
+        errbuf_set(err, errlen, "certificate: %s", rc < 0 ? gnutls_strerror(rc) : "none found");
         return NULL;
     }
     c->n_pcerts = n;
@@ -170,24 +158,25 @@ static tls_creds *creds_from_pem(const char *cert_pem, const char *key_pem, int 
     }
     if (rc < 0) {
         creds_free(c);
-        set_err(err, errlen, "private key: %s", gnutls_strerror(rc));
+        errbuf_set(err, errlen, "private key: %s", gnutls_strerror(rc));
         return NULL;
     }
     time_t not_before = 0, not_after = 0;
     if (leaf_info(&c->pcerts[0], c->serial, sizeof c->serial, &not_before, &not_after) != 0) {
         creds_free(c);
-        set_err(err, errlen, "certificate does not parse");
+        errbuf_set(err, errlen, "certificate does not parse");
         return NULL;
     }
     if (!key_matches(&c->pcerts[0], c->key)) {
-        set_err(err, errlen, "private key does not match the certificate (serial %s)", c->serial);
+        errbuf_set(err, errlen, "private key does not match the certificate (serial %s)",
+                   c->serial);
         creds_free(c);
         return NULL;
     }
     time_t now = time(NULL);
     if (now < not_before || now > not_after) {
         if (reload) {
-            set_err(err, errlen, "certificate (serial %s) is not valid now", c->serial);
+            errbuf_set(err, errlen, "certificate (serial %s) is not valid now", c->serial);
             creds_free(c);
             return NULL;
         }
@@ -201,7 +190,7 @@ static char *read_small_file(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
     size_t cap = 8192, len = 0;
@@ -212,7 +201,7 @@ static char *read_small_file(const char *path, char *err, size_t errlen)
             if (nb == NULL) {
                 free(buf);
                 buf = NULL;
-                set_err(err, errlen, "%s: too large or out of memory", path);
+                errbuf_set(err, errlen, "%s: too large or out of memory", path);
                 break;
             }
             buf = nb;
@@ -223,7 +212,7 @@ static char *read_small_file(const char *path, char *err, size_t errlen)
             continue;
         }
         if (r < 0) {
-            set_err(err, errlen, "%s: %s", path, strerror(errno));
+            errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
             free(buf);
             buf = NULL;
             break;
@@ -235,7 +224,7 @@ static char *read_small_file(const char *path, char *err, size_t errlen)
         len += (size_t)r;
     }
     if (buf == NULL && (err == NULL || err[0] == '\0')) {
-        set_err(err, errlen, "%s: out of memory", path);
+        errbuf_set(err, errlen, "%s: out of memory", path);
     }
     close(fd);
     return buf;
@@ -264,7 +253,7 @@ static tls_creds *creds_from_files(const tls_store *s, int reload, char *err, si
         char why[300] = "";
         c = creds_from_pem(cert, key, reload, why, sizeof why);
         if (c == NULL) {
-            set_err(err, errlen, "%s", why);
+            errbuf_set(err, errlen, "%s", why);
         }
     }
     cleanse_free(key);
@@ -386,19 +375,19 @@ tls_store *tls_store_open_files(const char *name, const char *cert_file, const c
                                 unsigned interval_ms, char *err, size_t errlen)
 {
     if (cert_file == NULL || key_file == NULL) {
-        set_err(err, errlen, "TLS needs both a certificate file and a key file");
+        errbuf_set(err, errlen, "TLS needs both a certificate file and a key file");
         return NULL;
     }
     tls_store *s = store_new(name);
     if (s == NULL) {
-        set_err(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
     s->cert_file = strdup(cert_file);
     s->key_file = strdup(key_file);
     s->interval_ms = interval_ms;
     if (s->cert_file == NULL || s->key_file == NULL) {
-        set_err(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         tls_store_close(s);
         return NULL;
     }
@@ -407,7 +396,7 @@ tls_store *tls_store_open_files(const char *name, const char *cert_file, const c
     char why[400] = "";
     tls_creds *c = creds_from_files(s, 0, why, sizeof why);
     if (c == NULL) {
-        set_err(err, errlen, "TLS pair: %s", why);
+        errbuf_set(err, errlen, "TLS pair: %s", why);
         tls_store_close(s);
         return NULL;
     }
@@ -417,7 +406,7 @@ tls_store *tls_store_open_files(const char *name, const char *cert_file, const c
     if (interval_ms > 0) {
         s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (s->wake_fd < 0 || pthread_create(&s->thread, NULL, reloader_main, s) != 0) {
-            set_err(err, errlen, "cannot start the certificate reload thread");
+            errbuf_set(err, errlen, "cannot start the certificate reload thread");
             tls_store_close(s);
             return NULL;
         }
@@ -430,18 +419,18 @@ tls_store *tls_store_open_pem(const char *name, const char *cert_pem, const char
                               char *err, size_t errlen)
 {
     if (cert_pem == NULL || key_pem == NULL) {
-        set_err(err, errlen, "TLS needs a certificate and a key");
+        errbuf_set(err, errlen, "TLS needs a certificate and a key");
         return NULL;
     }
     tls_store *s = store_new(name);
     if (s == NULL) {
-        set_err(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
     char why[400] = "";
     tls_creds *c = creds_from_pem(cert_pem, key_pem, 0, why, sizeof why);
     if (c == NULL) {
-        set_err(err, errlen, "TLS pair: %s", why);
+        errbuf_set(err, errlen, "TLS pair: %s", why);
         tls_store_close(s);
         return NULL;
     }

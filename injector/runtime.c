@@ -10,6 +10,7 @@
  *   policies:   {"<ns>": {"<policy>": {"gateway", "endpoint", "caConfigMap"}}}
  */
 #include "injector/runtime.h"
+#include "common/errbuf.h"
 
 #include "common/log.h"
 #include "common/yaml_json.h"
@@ -51,18 +52,6 @@ struct inject_runtime {
     int stopping;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-}
-
 /* ---------------------------------------------------------------- config */
 
 /* Reads and builds a config from a YAML file (empty file = defaults). */
@@ -71,18 +60,18 @@ static int load_config_file(const char *path, inject_config *cfg, char *err, siz
     json_t *docs = NULL;
     char why[512];
     if (yaml_json_load_file(path, &docs, why, sizeof why) != 0) {
-        set_err(err, errlen, "%s", why);
+        errbuf_set(err, errlen, "%s", why);
         return -1;
     }
     if (json_array_size(docs) > 1) {
         json_decref(docs);
-        set_err(err, errlen, "%s: holds more than one YAML document", path);
+        errbuf_set(err, errlen, "%s: holds more than one YAML document", path);
         return -1;
     }
     int rc = inject_config_build(json_array_get(docs, 0), cfg, why, sizeof why);
     json_decref(docs);
     if (rc != 0) {
-        set_err(err, errlen, "%s: %s", path, why);
+        errbuf_set(err, errlen, "%s: %s", path, why);
     }
     return rc;
 }
@@ -178,7 +167,7 @@ inject_runtime *inject_runtime_new(const inject_runtime_options *opts, char *err
 {
     inject_runtime *rt = calloc(1, sizeof *rt);
     if (rt == NULL) {
-        set_err(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
     rt->native_override = opts ? opts->native_override : -1;
@@ -199,17 +188,17 @@ inject_runtime *inject_runtime_new(const inject_runtime_options *opts, char *err
         json_decref(rt->namespaces);
         json_decref(rt->policies);
         free(rt);
-        set_err(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
     int rc;
     if (opts != NULL && opts->config_path != NULL) {
         rt->config_path = strdup(opts->config_path);
         if (rt->config_path == NULL) {
-            set_err(err, errlen, "out of memory");
+            errbuf_set(err, errlen, "out of memory");
             rc = -1;
         } else if (stat(rt->config_path, &rt->config_stat) != 0) {
-            set_err(err, errlen, "%s: cannot read the injector config", opts->config_path);
+            errbuf_set(err, errlen, "%s: cannot read the injector config", opts->config_path);
             rc = -1;
         } else {
             rc = load_config_file(rt->config_path, &rt->cfg, err, errlen);
@@ -521,13 +510,13 @@ static int load_kind(inject_runtime *rt, object_source *src, const char *api_ver
     }
     if (st != OBJSRC_OK) {
         json_decref(items);
-        set_err(err, errlen, "listing %s: %s", kind, why);
+        errbuf_set(err, errlen, "listing %s: %s", kind, why);
         return -1;
     }
     int rc = inject_runtime_replace(rt, kind, items);
     json_decref(items);
     if (rc != 0) {
-        set_err(err, errlen, "caching %s: out of memory", kind);
+        errbuf_set(err, errlen, "caching %s: out of memory", kind);
     }
     return rc;
 }
