@@ -208,7 +208,9 @@ def main():
                 if rnd % 2:
                     order.reverse()
                 for server, port in order:
-                    r = run_wrk("https://127.0.0.1:%d%s" % (port, path), bodies[name], args.seconds)
+                    # nginx serves aigw's captured reply for this payload from replies/<name>
+                    url_path = path if server == "aigw" else "/" + name
+                    r = run_wrk("https://127.0.0.1:%d%s" % (port, url_path), bodies[name], args.seconds)
                     results[(name, server)].append(r)
                     print("round %d %-6s %-5s %8.0f req/s p99 %.2f ms errors %d non2xx %d" % (
                         rnd + 1, name, server, r["rps"], r["p99_us"] / 1000, r["errors"], r["non2xx"]), flush=True)
@@ -232,8 +234,8 @@ def main():
         half_rate = medians[("medium", "aigw")] / 2
         delay_ms = max(1, int(CONNECTIONS * 1000 / half_rate))
         half = {}
-        for server, port in (("aigw", aport), ("nginx", nport)):
-            half[server] = run_wrk("https://127.0.0.1:%d/mutate-pods" % port, bodies["medium"], args.seconds * 2, delay_ms)
+        for server, port, url_path in (("aigw", aport, "/mutate-pods"), ("nginx", nport, "/medium")):
+            half[server] = run_wrk("https://127.0.0.1:%d%s" % (port, url_path), bodies["medium"], args.seconds * 2, delay_ms)
         peak_kb = proc_status(aigw.pid, "VmHWM")
     finally:
         stop(aigw)

@@ -405,20 +405,11 @@ static int record(json_patch_builder *b, const char *kind, const char *path, jso
         snprintf(b->err, sizeof b->err, "out of memory");
         return -1;
     }
+    /* Applied in place: the builder owns its working copy, and a failed op
+     * marks the whole builder failed, so no snapshot is needed (copying the
+     * document per op made large pods quadratic). */
     char why[200] = "";
-    json_t *one = json_array();
-    int rc = -1;
-    if (one != NULL && json_array_append(one, op) == 0) {
-        json_t *next = NULL;
-        rc = json_patch_apply(b->doc, one, &next, why, sizeof why);
-        if (rc == 0) {
-            json_decref(b->doc);
-            b->doc = next;
-        }
-    } else {
-        snprintf(why, sizeof why, "out of memory");
-    }
-    json_decref(one);
+    int rc = apply_one(&b->doc, op, why, sizeof why);
     json_decref(value);
     if (rc != 0 || json_array_append_new(b->ops, op) != 0) {
         if (rc == 0) {
