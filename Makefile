@@ -113,7 +113,8 @@ fuzz:
 	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_BUILD)/libaigw.a
 	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "fuzz: building $$n"; \
-	  clang $(CPPFLAGS) -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined $$f \
+	  clang $(CPPFLAGS) -std=c11 -O1 -g -Werror=implicit-function-declaration \
+	    -fsanitize=fuzzer,address,undefined $$f \
 	    $(FUZZ_BUILD)/libaigw.a -o $(FUZZ_BUILD)/$$n $(LDLIBS); done
 	@if [ "$(FUZZ_SECONDS)" != "0" ]; then tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS); fi
 

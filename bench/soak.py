@@ -115,7 +115,9 @@ def main():
     crt, key = rb.make_pair(out)
     port, mport = rb.free_port(), rb.free_port()
     cmd = [args.aigw, "serve", "--listen", "127.0.0.1:%d" % port, "--tls-cert", crt, "--tls-key", key,
-           "--metrics-listen", "127.0.0.1:%d" % mport, "--log-level", "warn"]
+           "--metrics-listen", "127.0.0.1:%d" % mport, "--log-level", "warn",
+           # the example cluster opts team-a in, so every pod is really injected
+           "--objects", os.path.join(os.path.dirname(HERE), "examples", "cluster")]
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(os.path.join(out, "aigw.log"), "w"))
     failures = []
     bad_stats = {f.__name__: [0, 0] for f in BAD}
