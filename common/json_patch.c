@@ -370,134 +370,183 @@ int json_patch_apply(const json_t *doc, const json_t *patch, json_t **out, char 
 
 /* ---------------------------------------------------------------- building */
 
-int json_patch_builder_init(json_patch_builder *b, const json_t *doc)
+int json_patch_builder_init(json_patch_builder *b, const jv *doc)
 {
     memset(b, 0, sizeof *b);
-    b->ops = json_array();
-    b->doc = json_deep_copy(doc);
-    if (b->ops == NULL || b->doc == NULL) {
-        json_patch_builder_free(b);
-        return -1;
-    }
-    return 0;
+    b->doc = doc;
+    jbuf_init(&b->ops);
+    jbuf_putc(&b->ops, '[');
+    return b->ops.failed ? -1 : 0;
 }
 
 void json_patch_builder_free(json_patch_builder *b)
 {
-    json_decref(b->ops);
-    json_decref(b->doc);
-    b->ops = NULL;
-    b->doc = NULL;
+    jbuf_free(&b->ops);
+    for (size_t i = 0; i < b->n_created; i++) {
+        free(b->created[i].path);
+    }
+    free(b->created);
+    memset(b, 0, sizeof *b);
 }
 
-/* Records {op, path, value} and applies it to the working copy. */
-static int record(json_patch_builder *b, const char *kind, const char *path, json_t *value)
+char *json_patch_builder_take(json_patch_builder *b, size_t *len)
 {
     if (b->failed) {
-        json_decref(value);
-        return -1;
+        return NULL;
     }
-    json_t *op = json_pack("{s:s, s:s}", "op", kind, "path", path);
-    if (op == NULL || (value != NULL && json_object_set(op, "value", value) != 0)) {
-        json_decref(op);
-        json_decref(value);
+    jbuf_putc(&b->ops, ']');
+    char *text = jbuf_take(&b->ops, len);
+    if (text == NULL) {
         b->failed = 1;
         snprintf(b->err, sizeof b->err, "out of memory");
-        return -1;
     }
-    /* Applied in place: the builder owns its working copy, and a failed op
-     * marks the whole builder failed, so no snapshot is needed (copying the
-     * document per op made large pods quadratic). */
-    char why[200] = "";
-    int rc = apply_one(&b->doc, op, why, sizeof why);
-    json_decref(value);
-    if (rc != 0 || json_array_append_new(b->ops, op) != 0) {
-        if (rc == 0) {
-            snprintf(why, sizeof why, "out of memory");
-        } else {
-            json_decref(op);
-        }
-        b->failed = 1;
-        snprintf(b->err, sizeof b->err, "%s %s: %s", kind, path, why);
-        return -1;
-    }
-    return 0;
+    return text;
 }
 
-int json_patch_add(json_patch_builder *b, const char *path, json_t *value)
+static int oom(json_patch_builder *b)
 {
-    return record(b, "add", path, value);
-}
-
-int json_patch_replace(json_patch_builder *b, const char *path, json_t *value)
-{
-    return record(b, "replace", path, value);
-}
-
-int json_patch_remove(json_patch_builder *b, const char *path)
-{
-    return record(b, "remove", path, NULL);
-}
-
-int json_patch_test(json_patch_builder *b, const char *path, json_t *value)
-{
-    return record(b, "test", path, value);
-}
-
-static int oom(json_patch_builder *b, json_t *value)
-{
-    json_decref(value);
     if (!b->failed) {
-        b->failed = 1;
         snprintf(b->err, sizeof b->err, "out of memory");
     }
+    b->failed = 1;
     return -1;
 }
 
-int json_patch_set_member(json_patch_builder *b, const char *obj_path, const char *key,
-                          json_t *value)
+/* The entry for a container this patch created or grew at path, NULL when none. */
+static json_patch_created *entry_at(const json_patch_builder *b, const char *path)
 {
-    if (value == NULL) {
-        return oom(b, NULL);
+    for (size_t i = b->n_created; i > 0; i--) {
+        if (strcmp(b->created[i - 1].path, path) == 0) {
+            return &b->created[i - 1];
+        }
     }
-    if (json_is_object(json_pointer_get(b->doc, obj_path))) {
+    return NULL;
+}
+
+/* What is at path after the recorded ops: the latest container created there, else the document's.
+ */
+static int kind_at(const json_patch_builder *b, const char *path)
+{
+    const json_patch_created *e = entry_at(b, path);
+    if (e != NULL) {
+        return e->type;
+    }
+    const jv *v = jv_pointer(b->doc, path);
+    return v == NULL ? -1 : (int)v->type;
+}
+
+/* Elements of the array at path after the recorded ops. */
+static size_t array_len(const json_patch_builder *b, const char *path)
+{
+    const json_patch_created *e = entry_at(b, path);
+    return e != NULL ? e->count : jv_size(jv_pointer(b->doc, path));
+}
+
+static void remember(json_patch_builder *b, const char *path, jv_type type, size_t count)
+{
+    json_patch_created *e = entry_at(b, path);
+    if (e != NULL) {
+        e->type = type;
+        e->count = count;
+        return;
+    }
+    if (b->n_created == b->cap_created) {
+        size_t cap = b->cap_created == 0 ? 8 : b->cap_created * 2;
+        void *grown = realloc(b->created, cap * sizeof *b->created);
+        if (grown == NULL) {
+            oom(b);
+            return;
+        }
+        b->created = grown;
+        b->cap_created = cap;
+    }
+    char *copy = strdup(path);
+    if (copy == NULL) {
+        oom(b);
+        return;
+    }
+    b->created[b->n_created].path = copy;
+    b->created[b->n_created].type = type;
+    b->created[b->n_created].count = count;
+    b->n_created++;
+}
+
+/* Appends {"op":kind,"path":path,"value":<pre><value><post>}. */
+static int record(json_patch_builder *b, const char *kind, const char *path, const char *pre,
+                  const char *value, size_t len, const char *post)
+{
+    if (b->failed) {
+        return -1;
+    }
+    jbuf *o = &b->ops;
+    if (b->n_ops++ > 0) {
+        jbuf_putc(o, ',');
+    }
+    jbuf_puts(o, "{\"op\":\"");
+    jbuf_puts(o, kind);
+    jbuf_puts(o, "\",\"path\":");
+    jbuf_str(o, path);
+    if (value != NULL) {
+        jbuf_puts(o, ",\"value\":");
+        jbuf_puts(o, pre);
+        jbuf_put(o, value, len);
+        jbuf_puts(o, post);
+    }
+    jbuf_putc(o, '}');
+    return o->failed ? oom(b) : 0;
+}
+
+int json_patch_add(json_patch_builder *b, const char *path, const char *value, size_t len)
+{
+    return record(b, "add", path, "", value, len, "");
+}
+
+int json_patch_set_member(json_patch_builder *b, const char *obj_path, const char *key,
+                          const char *value, size_t len)
+{
+    if (kind_at(b, obj_path) == JV_OBJECT) {
         char *path = json_pointer_join(obj_path, key);
         if (path == NULL) {
-            return oom(b, value);
+            return oom(b);
         }
-        int rc = record(b, "add", path, value);
+        int rc = record(b, "add", path, "", value, len, "");
         free(path);
         return rc;
     }
-    json_t *wrap = json_object();
-    if (wrap == NULL || json_object_set_new(wrap, key, value) != 0) {
-        json_decref(wrap);
-        return oom(b, NULL);
+    jbuf pre;
+    jbuf_init(&pre);
+    jbuf_putc(&pre, '{');
+    jbuf_str(&pre, key);
+    jbuf_putc(&pre, ':');
+    char *head = jbuf_take(&pre, NULL);
+    if (head == NULL) {
+        return oom(b);
     }
-    return record(b, "add", obj_path, wrap);
+    int rc = record(b, "add", obj_path, head, value, len, "}");
+    free(head);
+    remember(b, obj_path, JV_OBJECT, 0);
+    return b->failed ? -1 : rc;
 }
 
-int json_patch_set_tokens(json_patch_builder *b, const char *const *tokens, size_t n, json_t *value)
+int json_patch_set_tokens(json_patch_builder *b, const char *const *tokens, size_t n,
+                          const char *value, size_t len)
 {
-    if (value == NULL) {
-        return oom(b, NULL);
-    }
     if (n == 0) {
-        return record(b, "replace", "", value);
+        return record(b, "replace", "", "", value, len, "");
     }
-    /* Find the deepest existing object along the tokens. */
+    /* The deepest existing object along the tokens. */
     char *path = strdup("");
     if (path == NULL) {
-        return oom(b, value);
+        return oom(b);
     }
     size_t depth = 0;
     while (depth + 1 < n) {
         char *next = json_pointer_join(path, tokens[depth]);
         if (next == NULL) {
             free(path);
-            return oom(b, value);
+            return oom(b);
         }
-        if (!json_is_object(json_pointer_get(b->doc, next))) {
+        if (kind_at(b, next) != JV_OBJECT) {
             free(next);
             break;
         }
@@ -505,72 +554,78 @@ int json_patch_set_tokens(json_patch_builder *b, const char *const *tokens, size
         path = next;
         depth++;
     }
-    /* Wrap value in the missing objects tokens[depth+1 .. n-1]. */
-    for (size_t i = n - 1; i > depth; i--) {
-        json_t *wrap = json_object();
-        if (wrap == NULL || json_object_set_new(wrap, tokens[i], value) != 0) {
-            json_decref(wrap);
-            free(path);
-            return oom(b, NULL);
-        }
-        value = wrap;
-    }
     char *target = json_pointer_join(path, tokens[depth]);
     free(path);
     if (target == NULL) {
-        return oom(b, value);
+        return oom(b);
     }
-    int rc = record(b, "add", target, value);
+    /* The value wrapped in the missing objects tokens[depth+1 .. n-1]. */
+    jbuf pre, post;
+    jbuf_init(&pre);
+    jbuf_init(&post);
+    for (size_t i = depth + 1; i < n; i++) {
+        jbuf_putc(&pre, '{');
+        jbuf_str(&pre, tokens[i]);
+        jbuf_putc(&pre, ':');
+        jbuf_putc(&post, '}');
+    }
+    char *head = jbuf_take(&pre, NULL);
+    char *tail = jbuf_take(&post, NULL);
+    int rc =
+        head == NULL || tail == NULL ? oom(b) : record(b, "add", target, head, value, len, tail);
+    if (rc == 0 && depth + 1 < n) {
+        remember(b, target, JV_OBJECT, 0);
+    }
+    free(head);
+    free(tail);
     free(target);
-    return rc;
+    return b->failed ? -1 : rc;
 }
 
-int json_patch_append(json_patch_builder *b, const char *array_path, json_t *value)
+int json_patch_append(json_patch_builder *b, const char *array_path, const char *value, size_t len)
 {
-    if (value == NULL) {
-        return oom(b, NULL);
-    }
-    if (json_is_array(json_pointer_get(b->doc, array_path))) {
+    if (kind_at(b, array_path) == JV_ARRAY) {
+        size_t n = array_len(b, array_path);
         char *path = json_pointer_join(array_path, "-");
         if (path == NULL) {
-            return oom(b, value);
+            return oom(b);
         }
-        int rc = record(b, "add", path, value);
+        int rc = record(b, "add", path, "", value, len, "");
         free(path);
-        return rc;
+        remember(b, array_path, JV_ARRAY, n + 1);
+        return b->failed ? -1 : rc;
     }
-    json_t *arr = json_array();
-    if (arr == NULL || json_array_append_new(arr, value) != 0) {
-        json_decref(arr);
-        return oom(b, NULL);
-    }
-    return record(b, "add", array_path, arr);
+    int rc = record(b, "add", array_path, "[", value, len, "]");
+    remember(b, array_path, JV_ARRAY, 1);
+    return b->failed ? -1 : rc;
 }
 
-int json_patch_insert(json_patch_builder *b, const char *array_path, size_t index, json_t *value)
+int json_patch_insert(json_patch_builder *b, const char *array_path, size_t index,
+                      const char *value, size_t len)
 {
-    if (value == NULL) {
-        return oom(b, NULL);
-    }
-    if (json_is_array(json_pointer_get(b->doc, array_path))) {
+    if (kind_at(b, array_path) == JV_ARRAY) {
+        size_t n = array_len(b, array_path);
+        if (index > n) {
+            b->failed = 1;
+            snprintf(b->err, sizeof b->err, "insert at %s/%zu: the array has %zu elements",
+                     array_path, index, n);
+            return -1;
+        }
         char *path = json_pointer_join_index(array_path, index);
         if (path == NULL) {
-            return oom(b, value);
+            return oom(b);
         }
-        int rc = record(b, "add", path, value);
+        int rc = record(b, "add", path, "", value, len, "");
         free(path);
-        return rc;
+        remember(b, array_path, JV_ARRAY, n + 1);
+        return b->failed ? -1 : rc;
     }
     if (index != 0) {
-        json_decref(value);
         b->failed = 1;
         snprintf(b->err, sizeof b->err, "insert at %zu into absent array %s", index, array_path);
         return -1;
     }
-    json_t *arr = json_array();
-    if (arr == NULL || json_array_append_new(arr, value) != 0) {
-        json_decref(arr);
-        return oom(b, NULL);
-    }
-    return record(b, "add", array_path, arr);
+    int rc = record(b, "add", array_path, "[", value, len, "]");
+    remember(b, array_path, JV_ARRAY, 1);
+    return b->failed ? -1 : rc;
 }

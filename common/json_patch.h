@@ -1,25 +1,22 @@
 /*
  * json_patch: RFC 6902 JSON Patch, built and applied. Pure: no I/O, no globals.
  *
- * Building: a json_patch_builder keeps a working copy of the target document
- * and applies every operation to it as the operation is recorded, so a helper
- * always knows whether an array or map already exists ("add the whole array
- * when absent, else append with /-") and the recorded patch is known to apply
- * to the original document. When done, `ops` is the patch and `doc` the
- * patched document.
+ * Applying works on jansson documents (the CLI, tests). Building writes the
+ * patch as text for the admission hot path (see json_patch_builder below).
  *
  * Paths are JSON Pointers (RFC 6901). Helpers that take a key or a token list
  * escape it ("~" -> "~0", "/" -> "~1"); functions that take a `path` take it
  * already escaped.
  *
- * Ownership: functions taking a `json_t *value` steal the reference, also on
- * failure. A builder owns `ops` and `doc`; take them with json_incref() before
- * json_patch_builder_free() to keep them. Returned strings are malloc'ed; the
- * caller frees. Every function returns 0 on success and -1 on failure; a
- * builder remembers its first failure in `err` and refuses further operations.
+ * Ownership: a builder borrows its document and owns its text until
+ * json_patch_builder_take(). Returned strings are malloc'ed; the caller frees. Every function
+ * returns 0 on success and -1 on failure; a builder remembers its first failure in `err` and
+ * refuses further operations.
  */
 #ifndef AIGW_COMMON_JSON_PATCH_H
 #define AIGW_COMMON_JSON_PATCH_H
+
+#include "common/jv.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -48,22 +45,41 @@ json_t *json_pointer_get(const json_t *doc, const char *path);
 int json_patch_apply(const json_t *doc, const json_t *patch, json_t **out, char *err,
                      size_t errlen);
 
+/*
+ * Building, for the admission hot path: the patch is written as text while it
+ * is recorded, against the original document (a jv tree). The builder knows
+ * whether an array or object exists at a path from that document and from the
+ * containers its own earlier operations created, so helpers can "add the
+ * whole array when absent, else append with /-". It does not track index
+ * shifts: record operations on list members before inserting into the list.
+ *
+ * Values are JSON text (value, len), copied into the patch as they are.
+ */
 typedef struct {
-    json_t *ops; /* the patch: an array of operations */
-    json_t *doc; /* the working document, every recorded op applied */
+    char *path;
+    jv_type type;
+    size_t count; /* elements, for an array */
+} json_patch_created;
+
+typedef struct {
+    const jv *doc; /* the document the patch applies to (borrowed) */
+    jbuf ops;      /* "[op,op,..." */
+    size_t n_ops;
+    json_patch_created *created; /* containers added or grown by recorded ops */
+    size_t n_created, cap_created;
     int failed;
     char err[256];
 } json_patch_builder;
 
-/* Starts a patch against a deep copy of doc. -1 on allocation failure. */
-int json_patch_builder_init(json_patch_builder *b, const json_t *doc);
+/* Starts an empty patch against doc. -1 on allocation failure. */
+int json_patch_builder_init(json_patch_builder *b, const jv *doc);
 void json_patch_builder_free(json_patch_builder *b);
 
-/* The raw operations, for an already-escaped path. */
-int json_patch_add(json_patch_builder *b, const char *path, json_t *value);
-int json_patch_replace(json_patch_builder *b, const char *path, json_t *value);
-int json_patch_remove(json_patch_builder *b, const char *path);
-int json_patch_test(json_patch_builder *b, const char *path, json_t *value);
+/* The patch text ("[...]", malloc'ed, length in *len); NULL when the builder failed. */
+char *json_patch_builder_take(json_patch_builder *b, size_t *len);
+
+/* add, for an already-escaped path. */
+int json_patch_add(json_patch_builder *b, const char *path, const char *value, size_t len);
 
 /*
  * Sets object member `key` of the object at `obj_path`: when that object is
@@ -71,25 +87,26 @@ int json_patch_test(json_patch_builder *b, const char *path, json_t *value);
  * (replacing an existing member).
  */
 int json_patch_set_member(json_patch_builder *b, const char *obj_path, const char *key,
-                          json_t *value);
+                          const char *value, size_t len);
 
 /*
  * Sets the value at a path given as unescaped tokens, creating every missing
  * object on the way with one `add` of the whole missing subtree.
  */
 int json_patch_set_tokens(json_patch_builder *b, const char *const *tokens, size_t n,
-                          json_t *value);
+                          const char *value, size_t len);
 
 /*
  * Appends to the array at `array_path`: when absent, adds [value]; else adds
  * array_path/-.
  */
-int json_patch_append(json_patch_builder *b, const char *array_path, json_t *value);
+int json_patch_append(json_patch_builder *b, const char *array_path, const char *value, size_t len);
 
 /*
  * Inserts into the array at `array_path` at `index` (0..size): when absent
  * (index must be 0), adds [value]; else adds array_path/index.
  */
-int json_patch_insert(json_patch_builder *b, const char *array_path, size_t index, json_t *value);
+int json_patch_insert(json_patch_builder *b, const char *array_path, size_t index,
+                      const char *value, size_t len);
 
 #endif

@@ -24,7 +24,8 @@ typedef struct {
     const inject_input *in;
     const inject_config *cfg;
     inject_result *out;
-    const json_t *pod, *meta, *spec, *annotations;
+    const jv *pod, *meta, *spec, *annotations;
+    jbuf val; /* scratch: the value of the operation being recorded */
     const char *ns;
     const inject_gateway *gw;
     char *endpoint; /* normalised https URL */
@@ -78,13 +79,13 @@ static int skip(plan *p, inject_outcome how, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- pod reading */
 
-static const char *str_member(const json_t *obj, const char *key)
+static const char *str_member(const jv *obj, const char *key)
 {
-    return json_string_value(json_object_get(obj, key));
+    return jv_str(jv_get(obj, key));
 }
 
 /* The pod's name for messages: name, else generateName + "*", else "<unnamed>". */
-static void pod_display_name(const json_t *meta, char *buf, size_t len)
+static void pod_display_name(const jv *meta, char *buf, size_t len)
 {
     const char *name = str_member(meta, "name");
     const char *gen = str_member(meta, "generateName");
@@ -97,11 +98,9 @@ static void pod_display_name(const json_t *meta, char *buf, size_t len)
     }
 }
 
-static const json_t *find_named(const json_t *arr, const char *name)
+static const jv *find_named(const jv *arr, const char *name)
 {
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v)
+    jv_foreach(arr, v)
     {
         const char *n = str_member(v, "name");
         if (n != NULL && strcmp(n, name) == 0) {
@@ -122,19 +121,15 @@ static int is_ignored(const inject_config *cfg, const char *name)
 }
 
 /* Does any container (regular or init) declare containerPort `port`? Name in *who. */
-static int port_declared(const json_t *spec, int port, const char **who)
+static int port_declared(const jv *spec, int port, const char **who)
 {
     static const char *const lists[] = {"initContainers", "containers"};
     for (size_t l = 0; l < 2; l++) {
-        size_t i;
-        json_t *c;
-        json_array_foreach(json_object_get(spec, lists[l]), i, c)
+        jv_foreach(jv_get(spec, lists[l]), c)
         {
-            size_t j;
-            json_t *pt;
-            json_array_foreach(json_object_get(c, "ports"), j, pt)
+            jv_foreach(jv_get(c, "ports"), pt)
             {
-                if (json_integer_value(json_object_get(pt, "containerPort")) == port) {
+                if (jv_int(jv_get(pt, "containerPort")) == port) {
                     *who = str_member(c, "name") ? str_member(c, "name") : "?";
                     return 1;
                 }
@@ -144,14 +139,14 @@ static int port_declared(const json_t *spec, int port, const char **who)
     return 0;
 }
 
-static const json_t *any_container_named(const json_t *spec, const char *name)
+static const jv *any_container_named(const jv *spec, const char *name)
 {
-    const json_t *c = find_named(json_object_get(spec, "containers"), name);
+    const jv *c = find_named(jv_get(spec, "containers"), name);
     if (c == NULL) {
-        c = find_named(json_object_get(spec, "initContainers"), name);
+        c = find_named(jv_get(spec, "initContainers"), name);
     }
     if (c == NULL) {
-        c = find_named(json_object_get(spec, "ephemeralContainers"), name);
+        c = find_named(jv_get(spec, "ephemeralContainers"), name);
     }
     return c;
 }
@@ -162,7 +157,7 @@ static const json_t *any_container_named(const json_t *spec, const char *name)
 static int check_scope(plan *p)
 {
     const inject_input *in = p->in;
-    if (json_object_get(p->annotations, INJECT_ANN_STATUS) != NULL) {
+    if (jv_get(p->annotations, INJECT_ANN_STATUS) != NULL) {
         return skip(p, INJECT_SKIP_QUIET, "already injected (annotation %s present)",
                     INJECT_ANN_STATUS);
     }
@@ -175,7 +170,7 @@ static int check_scope(plan *p)
     if (strcmp(p->ns, p->cfg->own_namespace) == 0) {
         return skip(p, INJECT_SKIP_QUIET, "namespace %s is aigw's own namespace", p->ns);
     }
-    const char *pod_opt = str_member(json_object_get(p->meta, "labels"), INJECT_LABEL);
+    const char *pod_opt = str_member(jv_get(p->meta, "labels"), INJECT_LABEL);
     if (pod_opt != NULL && strcmp(pod_opt, "disabled") == 0) {
         return skip(p, INJECT_SKIP_QUIET, "pod opted out (label %s=disabled)", INJECT_LABEL);
     }
@@ -185,7 +180,7 @@ static int check_scope(plan *p)
                     "--objects entry)",
                     p->ns);
     }
-    const char *ns_opt = str_member(in->ns_labels, INJECT_LABEL);
+    const char *ns_opt = json_string_value(json_object_get(in->ns_labels, INJECT_LABEL));
     if (ns_opt == NULL || strcmp(ns_opt, "enabled") != 0) {
         return skip(p, INJECT_SKIP_QUIET, "namespace %s is not opted in (label %s=enabled)", p->ns,
                     INJECT_LABEL);
@@ -249,7 +244,7 @@ static int choose_gateway(plan *p)
 /* Pod-level problems the user must fix. Returns 1 when skipped. */
 static int check_pod(plan *p)
 {
-    if (json_is_true(json_object_get(p->spec, "hostNetwork"))) {
+    if (jv_is_true(jv_get(p->spec, "hostNetwork"))) {
         return skip(p, INJECT_SKIP_WARN,
                     "hostNetwork pods are not injected (the egress listener on 127.0.0.1 would "
                     "be the node's)");
@@ -285,19 +280,19 @@ static int check_pod(plan *p)
     return 0;
 }
 
-static int volume_is(const json_t *vol, const char *source)
+static int volume_is(const jv *vol, const char *source)
 {
-    return json_is_object(json_object_get(vol, source));
+    return jv_is(jv_get(vol, source), JV_OBJECT);
 }
 
 /* Reuse kagenti's volumes when they are the same thing. Returns 1 when skipped. */
 static int check_volumes(plan *p)
 {
-    const json_t *vols = json_object_get(p->spec, "volumes");
+    const jv *vols = jv_get(p->spec, "volumes");
     const inject_config *cfg = p->cfg;
-    const json_t *v = find_named(vols, cfg->socket_volume);
+    const jv *v = find_named(vols, cfg->socket_volume);
     if (v != NULL) {
-        const char *driver = str_member(json_object_get(v, "csi"), "driver");
+        const char *driver = str_member(jv_get(v, "csi"), "driver");
         int same =
             (driver != NULL && strcmp(driver, INJECT_CSI_DRIVER) == 0) || volume_is(v, "hostPath");
         if (!same) {
@@ -317,7 +312,7 @@ static int check_volumes(plan *p)
     }
     v = find_named(vols, cfg->ca_volume);
     if (v != NULL) {
-        const char *cm = str_member(json_object_get(v, "configMap"), "name");
+        const char *cm = str_member(jv_get(v, "configMap"), "name");
         if (cm == NULL || strcmp(cm, p->gw->ca_configmap) != 0) {
             return skip(p, INJECT_SKIP_WARN, "volume %s exists and is not ConfigMap %s",
                         cfg->ca_volume, p->gw->ca_configmap);
@@ -328,7 +323,7 @@ static int check_volumes(plan *p)
 }
 
 /* A container other than ours that runs spiffe-helper into the SVID volume (kagenti). */
-static int provides_svid(const plan *p, const json_t *c)
+static int provides_svid(const plan *p, const jv *c)
 {
     const char *name = str_member(c, "name");
     const char *image = str_member(c, "image");
@@ -336,13 +331,11 @@ static int provides_svid(const plan *p, const json_t *c)
           (image != NULL && strstr(image, "spiffe-helper") != NULL))) {
         return 0;
     }
-    size_t i;
-    json_t *m;
-    json_array_foreach(json_object_get(c, "volumeMounts"), i, m)
+    jv_foreach(jv_get(c, "volumeMounts"), m)
     {
         const char *vol = str_member(m, "name");
         if (vol != NULL && strcmp(vol, p->cfg->svid_volume) == 0 &&
-            !json_is_true(json_object_get(m, "readOnly"))) {
+            !jv_is_true(jv_get(m, "readOnly"))) {
             return 1;
         }
     }
@@ -356,9 +349,7 @@ static void detect_kagenti_helper(plan *p)
         return;
     }
     for (size_t l = 0; l < 2; l++) {
-        size_t i;
-        json_t *c;
-        json_array_foreach(json_object_get(p->spec, lists[l]), i, c)
+        jv_foreach(jv_get(p->spec, lists[l]), c)
         {
             if (provides_svid(p, c)) {
                 p->helper_provided = 1;
@@ -372,11 +363,9 @@ static void detect_kagenti_helper(plan *p)
  * A mount at one of our paths in an app container: 0 = free, 1 = already the
  * same volume (nothing to add), -1 = another volume there (clash).
  */
-static int mount_state(const json_t *c, const char *path, const char *volume)
+static int mount_state(const jv *c, const char *path, const char *volume)
 {
-    size_t i;
-    json_t *m;
-    json_array_foreach(json_object_get(c, "volumeMounts"), i, m)
+    jv_foreach(jv_get(c, "volumeMounts"), m)
     {
         const char *mp = str_member(m, "mountPath");
         if (mp != NULL && strcmp(mp, path) == 0) {
@@ -389,9 +378,7 @@ static int mount_state(const json_t *c, const char *path, const char *volume)
 
 static int check_app_mounts(plan *p)
 {
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(p->spec, "containers"), i, c)
+    jv_foreach(jv_get(p->spec, "containers"), c)
     {
         const char *name = str_member(c, "name");
         if (is_ignored(p->cfg, name)) {
@@ -415,39 +402,63 @@ static char *container_path(const char *list, size_t i, const char *member)
     return str_printf("/spec/%s/%zu/%s", list, i, member);
 }
 
-static const json_t *env_entry(const json_t *c, const char *name, size_t *index)
+/* Records the value written into p->val with `how`, then empties p->val. */
+static void append_val(plan *p, json_patch_builder *b, const char *path)
 {
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(c, "env"), i, e)
+    if (p->val.failed || json_patch_append(b, path, p->val.p, p->val.len) != 0) {
+        p->oom = 1;
+    }
+    p->val.len = 0;
+}
+
+static void insert_val(plan *p, json_patch_builder *b, const char *path, size_t at)
+{
+    if (p->val.failed || json_patch_insert(b, path, at, p->val.p, p->val.len) != 0) {
+        p->oom = 1;
+    }
+    p->val.len = 0;
+}
+
+static void member_val(plan *p, json_patch_builder *b, const char *obj_path, const char *key)
+{
+    if (p->val.failed || json_patch_set_member(b, obj_path, key, p->val.p, p->val.len) != 0) {
+        p->oom = 1;
+    }
+    p->val.len = 0;
+}
+
+static const jv *env_entry(const jv *c, const char *name, size_t *index)
+{
+    size_t i = 0;
+    jv_foreach(jv_get(c, "env"), e)
     {
         const char *n = str_member(e, "name");
         if (n != NULL && strcmp(n, name) == 0) {
             *index = i;
             return e;
         }
+        i++;
     }
     return NULL;
 }
 
 /* Adds name=value unless the container sets the variable already. */
-static void add_env(plan *p, json_patch_builder *b, const json_t *c, const char *env_path,
+static void add_env(plan *p, json_patch_builder *b, const jv *c, const char *env_path,
                     const char *name, const char *value)
 {
     size_t idx;
     if (env_entry(c, name, &idx) != NULL) {
         return;
     }
-    if (json_patch_append(b, env_path, inject_env(name, value)) != 0) {
-        p->oom = 1;
-    }
+    inject_env(&p->val, name, value);
+    append_val(p, b, env_path);
 }
 
-static void warn_base_urls(plan *p, const json_t *c, const char *cname, const char *base)
+static void warn_base_urls(plan *p, const jv *c, const char *cname, const char *base)
 {
     for (size_t k = 0; k < p->cfg->n_base_url_env; k++) {
         size_t idx;
-        const json_t *e = env_entry(c, p->cfg->base_url_env[k], &idx);
+        const jv *e = env_entry(c, p->cfg->base_url_env[k], &idx);
         const char *v = str_member(e, "value");
         if (e != NULL && v != NULL && strcmp(v, base) != 0) {
             warn(p,
@@ -459,7 +470,7 @@ static void warn_base_urls(plan *p, const json_t *c, const char *cname, const ch
 }
 
 /* NO_PROXY gains the loopback (and, in files mode, the gateway host) when a proxy is set. */
-static void add_no_proxy(plan *p, json_patch_builder *b, const json_t *c, const char *env_path,
+static void add_no_proxy(plan *p, json_patch_builder *b, const jv *c, const char *env_path,
                          const char *cname)
 {
     size_t idx;
@@ -480,19 +491,18 @@ static void add_no_proxy(plan *p, json_patch_builder *b, const json_t *c, const 
         snprintf(extra, sizeof extra, "127.0.0.1,localhost");
     }
     const char *var = "NO_PROXY";
-    const json_t *e = env_entry(c, var, &idx);
+    const jv *e = env_entry(c, var, &idx);
     if (e == NULL) {
         var = "no_proxy";
         e = env_entry(c, var, &idx);
     }
     if (e == NULL) {
-        if (json_patch_append(b, env_path, inject_env("NO_PROXY", extra)) != 0) {
-            p->oom = 1;
-        }
+        inject_env(&p->val, "NO_PROXY", extra);
+        append_val(p, b, env_path);
         return;
     }
     const char *cur = str_member(e, "value");
-    if (json_object_get(e, "valueFrom") != NULL) {
+    if (jv_get(e, "valueFrom") != NULL) {
         warn(p,
              "aigw: container %s sets %s from valueFrom; add %s to it so SDKs reach the "
              "gateway without the proxy",
@@ -507,14 +517,19 @@ static void add_no_proxy(plan *p, json_patch_builder *b, const json_t *c, const 
         cur != NULL && cur[0] != '\0' ? str_printf("%s,%s", cur, extra) : str_printf("%s", extra);
     char *path = str_printf("%s/%zu/value", env_path, idx);
     /* `add` on an existing member replaces it; an entry without value gets one. */
-    if (joined == NULL || path == NULL || json_patch_add(b, path, json_string(joined)) != 0) {
+    if (joined != NULL) {
+        jbuf_str(&p->val, joined);
+    }
+    if (joined == NULL || path == NULL || p->val.failed ||
+        json_patch_add(b, path, p->val.p, p->val.len) != 0) {
         p->oom = 1;
     }
+    p->val.len = 0;
     free(joined);
     free(path);
 }
 
-static void patch_app_container(plan *p, json_patch_builder *b, size_t i, const json_t *c)
+static void patch_app_container(plan *p, json_patch_builder *b, size_t i, const jv *c)
 {
     const inject_config *cfg = p->cfg;
     const char *cname = str_member(c, "name") ? str_member(c, "name") : "?";
@@ -526,13 +541,13 @@ static void patch_app_container(plan *p, json_patch_builder *b, size_t i, const 
         free(env);
         return;
     }
-    if (mount_state(c, INJECT_SVID_DIR, cfg->svid_volume) == 0 &&
-        json_patch_append(b, mounts, inject_mount(cfg->svid_volume, INJECT_SVID_DIR)) != 0) {
-        p->oom = 1;
+    if (mount_state(c, INJECT_SVID_DIR, cfg->svid_volume) == 0) {
+        inject_mount(&p->val, cfg->svid_volume, INJECT_SVID_DIR);
+        append_val(p, b, mounts);
     }
-    if (p->files_mode && mount_state(c, INJECT_CA_DIR, cfg->ca_volume) == 0 &&
-        json_patch_append(b, mounts, inject_mount(cfg->ca_volume, INJECT_CA_DIR)) != 0) {
-        p->oom = 1;
+    if (p->files_mode && mount_state(c, INJECT_CA_DIR, cfg->ca_volume) == 0) {
+        inject_mount(&p->val, cfg->ca_volume, INJECT_CA_DIR);
+        append_val(p, b, mounts);
     }
     char *base = NULL;
     if (!p->files_mode) {
@@ -544,7 +559,7 @@ static void patch_app_container(plan *p, json_patch_builder *b, size_t i, const 
     }
     if (base == NULL) {
         p->oom = 1;
-    } else if (json_array_size(json_object_get(c, "envFrom")) > 0) {
+    } else if (jv_size(jv_get(c, "envFrom")) > 0) {
         warn(p,
              "aigw: container %s uses envFrom, so aigw cannot tell which variables it sets and "
              "adds none; set %s=%s yourself",
@@ -571,39 +586,37 @@ static void patch_app_container(plan *p, json_patch_builder *b, size_t i, const 
     free(env);
 }
 
-static void add_volume(plan *p, json_patch_builder *b, json_t *vol)
-{
-    if (json_patch_append(b, "/spec/volumes", vol) != 0) {
-        p->oom = 1;
-    }
-}
-
 static void patch_volumes(plan *p, json_patch_builder *b)
 {
     const inject_config *cfg = p->cfg;
     int need_socket = !p->helper_provided;
     if (need_socket && !p->have_socket) {
-        add_volume(p, b, inject_socket_volume(cfg));
+        inject_socket_volume(&p->val, cfg);
+        append_val(p, b, "/spec/volumes");
     }
     if (!p->have_svid) {
-        add_volume(p, b, inject_svid_volume(cfg));
+        inject_svid_volume(&p->val, cfg);
+        append_val(p, b, "/spec/volumes");
     }
     if (!p->have_ca) {
-        add_volume(p, b, inject_ca_volume(cfg, p->gw->ca_configmap));
+        inject_ca_volume(&p->val, cfg, p->gw->ca_configmap);
+        append_val(p, b, "/spec/volumes");
     }
 }
 
 /* Files mode: the app (another uid) reads the 0640 key through the pod's fsGroup. */
 static void patch_fs_group(plan *p, json_patch_builder *b)
 {
-    const json_t *psc = json_object_get(p->spec, "securityContext");
-    if (json_object_get(psc, "fsGroup") != NULL) {
+    const jv *psc = jv_get(p->spec, "securityContext");
+    if (jv_get(psc, "fsGroup") != NULL) {
         return;
     }
     static const char *const tokens[] = {"spec", "securityContext", "fsGroup"};
-    if (json_patch_set_tokens(b, tokens, 3, json_integer(p->cfg->run_as_group)) != 0) {
+    jbuf_int(&p->val, p->cfg->run_as_group);
+    if (p->val.failed || json_patch_set_tokens(b, tokens, 3, p->val.p, p->val.len) != 0) {
         p->oom = 1;
     }
+    p->val.len = 0;
 }
 
 static void patch_sidecars(plan *p, json_patch_builder *b, int native)
@@ -611,54 +624,68 @@ static void patch_sidecars(plan *p, json_patch_builder *b, int native)
     const char *list = native ? "/spec/initContainers" : "/spec/containers";
     size_t at = 0;
     if (!p->helper_provided) {
-        if (json_patch_insert(b, list, at++, inject_helper_container(p->cfg, native)) != 0) {
-            p->oom = 1;
-        }
+        inject_helper_container(&p->val, p->cfg, native);
+        insert_val(p, b, list, at++);
     }
     if (!p->files_mode) {
-        if (json_patch_insert(b, list, at, inject_egress_container(p->cfg, native, p->target)) !=
-            0) {
-            p->oom = 1;
-        }
+        inject_egress_container(&p->val, p->cfg, native, p->target);
+        insert_val(p, b, list, at);
     }
+}
+
+/* The status annotation's value: what was added, so a reinvocation and humans can tell. */
+static void status_text(plan *p, jbuf *t, int native)
+{
+    const inject_config *cfg = p->cfg;
+    jbuf_puts(t, "{\"version\":1,\"policy\":");
+    jbuf_str(t, p->gw->policy);
+    jbuf_puts(t, ",\"gateway\":");
+    jbuf_str(t, p->gw->gateway ? p->gw->gateway : "");
+    jbuf_puts(t, ",\"endpoint\":");
+    jbuf_str(t, p->endpoint);
+    jbuf_puts(t, p->files_mode ? ",\"mode\":\"files\"" : ",\"mode\":\"proxy\"");
+    jbuf_puts(t, native ? ",\"sidecars\":\"native\"" : ",\"sidecars\":\"regular\"");
+    jbuf_puts(t, ",\"containers\":[");
+    if (!p->helper_provided) {
+        jbuf_str(t, cfg->helper_container);
+    }
+    if (!p->files_mode) {
+        if (!p->helper_provided) {
+            jbuf_putc(t, ',');
+        }
+        jbuf_str(t, cfg->egress_container);
+    }
+    jbuf_puts(t, "],\"volumes\":[");
+    if (!p->helper_provided) {
+        jbuf_str(t, cfg->socket_volume);
+        jbuf_putc(t, ',');
+    }
+    jbuf_str(t, cfg->svid_volume);
+    jbuf_putc(t, ',');
+    jbuf_str(t, cfg->ca_volume);
+    jbuf_puts(t,
+              p->helper_provided ? "],\"svidFromKagenti\":true}" : "],\"svidFromKagenti\":false}");
 }
 
 static void patch_annotations(plan *p, json_patch_builder *b, int native, const char *first_app)
 {
     if (!native && first_app != NULL &&
-        json_object_get(p->annotations, INJECT_ANN_DEFAULT_CONTAINER) == NULL) {
-        if (json_patch_set_member(b, "/metadata/annotations", INJECT_ANN_DEFAULT_CONTAINER,
-                                  json_string(first_app)) != 0) {
-            p->oom = 1;
-        }
+        jv_get(p->annotations, INJECT_ANN_DEFAULT_CONTAINER) == NULL) {
+        jbuf_str(&p->val, first_app);
+        member_val(p, b, "/metadata/annotations", INJECT_ANN_DEFAULT_CONTAINER);
     }
-    json_t *containers = json_array();
-    json_t *volumes = json_array();
-    if (containers != NULL && !p->helper_provided) {
-        json_array_append_new(containers, json_string(p->cfg->helper_container));
-    }
-    if (containers != NULL && !p->files_mode) {
-        json_array_append_new(containers, json_string(p->cfg->egress_container));
-    }
-    if (volumes != NULL) {
-        if (!p->helper_provided) {
-            json_array_append_new(volumes, json_string(p->cfg->socket_volume));
-        }
-        json_array_append_new(volumes, json_string(p->cfg->svid_volume));
-        json_array_append_new(volumes, json_string(p->cfg->ca_volume));
-    }
-    json_t *status = json_pack(
-        "{s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b}", "version", 1, "policy", p->gw->policy,
-        "gateway", p->gw->gateway ? p->gw->gateway : "", "endpoint", p->endpoint, "mode",
-        p->files_mode ? "files" : "proxy", "sidecars", native ? "native" : "regular", "containers",
-        containers, "volumes", volumes, "svidFromKagenti", p->helper_provided);
-    char *text = status ? json_dumps(status, JSON_COMPACT) : NULL;
-    json_decref(status);
-    if (text == NULL || json_patch_set_member(b, "/metadata/annotations", INJECT_ANN_STATUS,
-                                              json_string(text)) != 0) {
+    jbuf t;
+    jbuf_init(&t);
+    status_text(p, &t, native);
+    size_t len = 0;
+    char *text = jbuf_take(&t, &len);
+    if (text == NULL) {
         p->oom = 1;
+        return;
     }
+    jbuf_strn(&p->val, text, len);
     free(text);
+    member_val(p, b, "/metadata/annotations", INJECT_ANN_STATUS);
 }
 
 static void warn_regular_sidecars(plan *p)
@@ -680,11 +707,10 @@ static void build_patch(plan *p)
         return;
     }
     int native = p->in->native_sidecars;
-    const json_t *containers = json_object_get(p->spec, "containers");
+    const jv *containers = jv_get(p->spec, "containers");
     const char *first_app = NULL;
-    size_t i;
-    json_t *c;
-    json_array_foreach(containers, i, c)
+    size_t i = 0;
+    jv_foreach(containers, c)
     {
         const char *name = str_member(c, "name");
         if (!is_ignored(p->cfg, name)) {
@@ -693,6 +719,7 @@ static void build_patch(plan *p)
             }
             patch_app_container(p, &b, i, c);
         }
+        i++;
     }
     patch_volumes(p, &b);
     if (p->files_mode) {
@@ -707,9 +734,12 @@ static void build_patch(plan *p)
         p->oom = 1;
     }
     if (!p->oom) {
-        json_decref(p->out->patch);
-        p->out->patch = json_incref(b.ops);
-        p->out->outcome = INJECT_DONE;
+        p->out->patch = json_patch_builder_take(&b, &p->out->patch_len);
+        if (p->out->patch == NULL) {
+            p->oom = 1;
+        } else {
+            p->out->outcome = INJECT_DONE;
+        }
     }
     json_patch_builder_free(&b);
 }
@@ -719,17 +749,16 @@ static void build_patch(plan *p)
 int inject_plan(const inject_input *in, inject_result *out)
 {
     memset(out, 0, sizeof *out);
-    out->patch = json_array();
     out->warnings = json_array();
-    if (out->patch == NULL || out->warnings == NULL) {
+    if (out->warnings == NULL) {
         inject_result_free(out);
         return -1;
     }
     plan p = {.in = in, .cfg = in->cfg, .out = out, .pod = in->pod};
-    p.meta = json_object_get(in->pod, "metadata");
-    p.spec = json_object_get(in->pod, "spec");
-    p.annotations = json_object_get(p.meta, "annotations");
-    if (json_is_null(p.annotations)) {
+    p.meta = jv_get(in->pod, "metadata");
+    p.spec = jv_get(in->pod, "spec");
+    p.annotations = jv_get(p.meta, "annotations");
+    if (jv_is(p.annotations, JV_NULL)) {
         p.annotations = NULL; /* `annotations:` with no value reads as null: absent */
     }
     p.ns = in->ns;
@@ -741,11 +770,11 @@ int inject_plan(const inject_input *in, inject_result *out)
     }
     char podname[300];
     pod_display_name(p.meta, podname, sizeof podname);
-    if (!json_is_object(in->pod) || !json_is_object(p.spec) ||
-        json_array_size(json_object_get(p.spec, "containers")) == 0) {
+    if (!jv_is(in->pod, JV_OBJECT) || !jv_is(p.spec, JV_OBJECT) ||
+        jv_size(jv_get(p.spec, "containers")) == 0) {
         skip(&p, INJECT_SKIP_QUIET, "pod %s has no containers to inject into", podname);
-    } else if (!json_is_object(p.meta) ||
-               (p.annotations != NULL && !json_is_object(p.annotations))) {
+    } else if (!jv_is(p.meta, JV_OBJECT) ||
+               (p.annotations != NULL && !jv_is(p.annotations, JV_OBJECT))) {
         skip(&p, INJECT_SKIP_QUIET, "pod %s has malformed metadata", podname);
     } else if (!check_scope(&p) && !check_pod(&p) && !choose_gateway(&p) && !check_volumes(&p) &&
                !check_app_mounts(&p)) {
@@ -754,6 +783,7 @@ int inject_plan(const inject_input *in, inject_result *out)
     }
     free(p.endpoint);
     free(p.target);
+    jbuf_free(&p.val);
     if (p.oom) {
         inject_result_free(out);
         return -1;
@@ -763,7 +793,7 @@ int inject_plan(const inject_input *in, inject_result *out)
 
 void inject_result_free(inject_result *r)
 {
-    json_decref(r->patch);
+    free(r->patch);
     json_decref(r->warnings);
     free(r->skip_reason);
     memset(r, 0, sizeof *r);

@@ -16,6 +16,7 @@
 #ifndef AIGW_INJECTOR_INJECT_H
 #define AIGW_INJECTOR_INJECT_H
 
+#include "common/jv.h"
 #include "injector/inject_config.h"
 
 #include <jansson.h>
@@ -37,7 +38,7 @@ typedef struct {
 } inject_gateway;
 
 typedef struct {
-    const json_t *pod;              /* the Pod as admitted */
+    const jv *pod;                  /* the Pod as admitted */
     const char *ns;                 /* the request's namespace; NULL = the pod's, else "default" */
     int ns_known;                   /* 1 when the namespace's labels are known */
     const json_t *ns_labels;        /* its metadata.labels (NULL = none) */
@@ -56,7 +57,8 @@ typedef enum {
 
 typedef struct {
     inject_outcome outcome;
-    json_t *patch;     /* JSON Patch array; empty unless INJECT_DONE */
+    char *patch; /* JSON Patch text ("[...]"); NULL unless INJECT_DONE */
+    size_t patch_len;
     json_t *warnings;  /* array of strings, in order */
     char *skip_reason; /* NULL when injected */
 } inject_result;

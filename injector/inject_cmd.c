@@ -226,12 +226,20 @@ static json_t *inject_one(inject_runtime *rt, const json_t *pod, const char *ns,
         *rc = 1;
         return NULL;
     }
+    /* The planner reads the webhook's tree (jv): hand it the pod as the API server would. */
+    char *text = json_dumps(pod, JSON_COMPACT);
+    jv_doc doc = {NULL, NULL};
     inject_result res;
-    if (inject_runtime_plan(rt, pod, ns, &res) != 0) {
+    if (text == NULL || jv_parse(&doc, text, strlen(text), NULL, 0) != 0 ||
+        inject_runtime_plan(rt, doc.root, ns, &res) != 0) {
         fprintf(stderr, "aigw inject: out of memory\n");
+        jv_doc_free(&doc);
+        free(text);
         *rc = 2;
         return NULL;
     }
+    jv_doc_free(&doc);
+    free(text);
     size_t i;
     json_t *w;
     json_array_foreach(res.warnings, i, w)
@@ -242,11 +250,14 @@ static json_t *inject_one(inject_runtime *rt, const json_t *pod, const char *ns,
         fprintf(stderr, "aigw inject: not injected: %s\n", res.skip_reason);
     }
     json_t *patched = NULL;
-    char err[300];
-    if (json_patch_apply(pod, res.patch, &patched, err, sizeof err) != 0) {
+    char err[300] = "out of memory";
+    json_t *patch =
+        res.patch != NULL ? json_loadb(res.patch, res.patch_len, 0, NULL) : json_array();
+    if (patch == NULL || json_patch_apply(pod, patch, &patched, err, sizeof err) != 0) {
         fprintf(stderr, "aigw inject: the planned patch does not apply: %s\n", err);
         *rc = 2;
     }
+    json_decref(patch);
     inject_result_free(&res);
     return patched;
 }

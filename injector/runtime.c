@@ -533,10 +533,10 @@ int inject_runtime_load(inject_runtime *rt, object_source *src, char *err, size_
 
 #define MAX_GATEWAYS 64
 
-int inject_runtime_plan(inject_runtime *rt, const json_t *pod, const char *ns, inject_result *out)
+int inject_runtime_plan(inject_runtime *rt, const jv *pod, const char *ns, inject_result *out)
 {
     if (ns == NULL || ns[0] == '\0') {
-        ns = json_string_value(json_object_get(json_object_get(pod, "metadata"), "namespace"));
+        ns = jv_str(jv_get(jv_get(pod, "metadata"), "namespace"));
     }
     if (ns == NULL || ns[0] == '\0') {
         ns = "default";
@@ -546,11 +546,10 @@ int inject_runtime_plan(inject_runtime *rt, const json_t *pod, const char *ns, i
         pthread_rwlock_unlock(&rt->lock);
         memset(out, 0, sizeof *out);
         out->outcome = INJECT_SKIP_WARN;
-        out->patch = json_array();
         out->warnings = json_pack("[s]", "aigw: pod not injected: the injector has not synced "
                                          "its policy cache yet");
         out->skip_reason = strdup("the injector has not synced its policy cache yet");
-        if (out->patch == NULL || out->warnings == NULL || out->skip_reason == NULL) {
+        if (out->warnings == NULL || out->skip_reason == NULL) {
             inject_result_free(out);
             return -1;
         }

@@ -108,7 +108,7 @@ int inject_runtime_ready(inject_runtime *rt);
  * with the cached state. Before the first sync the pod is skipped with a
  * warning. 0 or -1 on allocation failure (see inject_plan()).
  */
-int inject_runtime_plan(inject_runtime *rt, const json_t *pod, const char *ns, inject_result *out);
+int inject_runtime_plan(inject_runtime *rt, const jv *pod, const char *ns, inject_result *out);
 
 /* "<policy>-gateway-ca", shortened with a hash past 253 bytes as the reconciler does. */
 char *inject_ca_configmap_name(const char *policy);

@@ -7,10 +7,6 @@
  */
 #include "webhook/admission.h"
 
-#include "common/base64.h"
-
-#include <openssl/evp.h>
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,22 +37,21 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-static const char *json_type_name(const json_t *v)
+static const char *type_name(const jv *v)
 {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
+    switch (v->type) {
+    case JV_OBJECT:
         return "object";
-    case JSON_ARRAY:
+    case JV_ARRAY:
         return "array";
-    case JSON_STRING:
+    case JV_STRING:
         return "string";
-    case JSON_INTEGER:
-    case JSON_REAL:
+    case JV_NUMBER:
         return "number";
-    case JSON_TRUE:
-    case JSON_FALSE:
+    case JV_TRUE:
+    case JV_FALSE:
         return "boolean";
-    case JSON_NULL:
+    case JV_NULL:
     default:
         return "null";
     }
@@ -66,21 +61,21 @@ static const char *json_type_name(const json_t *v)
  * An optional string member: absent or null gives NULL; another type is an
  * error. `required` also refuses absent, null and "".
  */
-static int get_string(const json_t *obj, const char *parent, const char *key, int required,
+static int get_string(const jv *obj, const char *parent, const char *key, int required,
                       const char **out, char *err, size_t errlen)
 {
-    const json_t *v = json_object_get(obj, key);
+    const jv *v = jv_get(obj, key);
     *out = NULL;
-    if (v == NULL || json_is_null(v)) {
+    if (v == NULL || v->type == JV_NULL) {
         if (required) {
             return fail(err, errlen, "%s.%s is missing", parent, key);
         }
         return 0;
     }
-    if (!json_is_string(v)) {
-        return fail(err, errlen, "%s.%s must be a string, got %s", parent, key, json_type_name(v));
+    if (v->type != JV_STRING) {
+        return fail(err, errlen, "%s.%s must be a string, got %s", parent, key, type_name(v));
     }
-    *out = json_string_value(v);
+    *out = v->s;
     if (required && (*out)[0] == '\0') {
         return fail(err, errlen, "%s.%s is empty", parent, key);
     }
@@ -88,30 +83,30 @@ static int get_string(const json_t *obj, const char *parent, const char *key, in
 }
 
 /* An optional object member: absent or null gives NULL; another type is an error. */
-static int get_object(json_t *obj, const char *parent, const char *key, int required, json_t **out,
-                      char *err, size_t errlen)
+static int get_object(const jv *obj, const char *parent, const char *key, int required,
+                      const jv **out, char *err, size_t errlen)
 {
-    json_t *v = json_object_get(obj, key);
+    const jv *v = jv_get(obj, key);
     *out = NULL;
-    if (v == NULL || json_is_null(v)) {
+    if (v == NULL || v->type == JV_NULL) {
         if (required) {
             return fail(err, errlen, "%s.%s is missing", parent, key);
         }
         return 0;
     }
-    if (!json_is_object(v)) {
-        return fail(err, errlen, "%s.%s must be an object, got %s", parent, key, json_type_name(v));
+    if (v->type != JV_OBJECT) {
+        return fail(err, errlen, "%s.%s must be an object, got %s", parent, key, type_name(v));
     }
     *out = v;
     return 0;
 }
 
-static int check_envelope(json_t *root, admission_request *req, char *err, size_t errlen)
+static int check_envelope(const jv *root, admission_request *req, char *err, size_t errlen)
 {
     const char *kind = NULL;
-    if (!json_is_object(root)) {
+    if (root->type != JV_OBJECT) {
         return fail(err, errlen, "request body is a JSON %s, not an AdmissionReview object",
-                    json_type_name(root));
+                    type_name(root));
     }
     if (get_string(root, "AdmissionReview", "kind", 1, &kind, err, errlen) != 0 ||
         get_string(root, "AdmissionReview", "apiVersion", 1, &req->api_version, err, errlen) != 0) {
@@ -143,10 +138,10 @@ static int check_operation(const char *op, char *err, size_t errlen)
                 "request.operation \"%.32s\" is not one of CREATE, UPDATE, DELETE, CONNECT", op);
 }
 
-static int check_request(json_t *request, admission_request *req, char *err, size_t errlen)
+static int check_request(const jv *request, admission_request *req, char *err, size_t errlen)
 {
     const char *p = "request";
-    json_t *kind = NULL, *resource = NULL;
+    const jv *kind = NULL, *resource = NULL;
     if (get_string(request, p, "uid", 1, &req->uid, err, errlen) != 0 ||
         get_object(request, p, "kind", 1, &kind, err, errlen) != 0 ||
         get_string(kind, "request.kind", "group", 0, &req->group, err, errlen) != 0 ||
@@ -175,13 +170,12 @@ static int check_request(json_t *request, admission_request *req, char *err, siz
     if (req->sub_resource != NULL && req->sub_resource[0] == '\0') {
         req->sub_resource = NULL;
     }
-    const json_t *dry = json_object_get(request, "dryRun");
-    if (dry != NULL && !json_is_null(dry)) {
-        if (!json_is_boolean(dry)) {
-            return fail(err, errlen, "request.dryRun must be a boolean, got %s",
-                        json_type_name(dry));
+    const jv *dry = jv_get(request, "dryRun");
+    if (dry != NULL && dry->type != JV_NULL) {
+        if (dry->type != JV_TRUE && dry->type != JV_FALSE) {
+            return fail(err, errlen, "request.dryRun must be a boolean, got %s", type_name(dry));
         }
-        req->dry_run = json_is_true(dry);
+        req->dry_run = dry->type == JV_TRUE;
     }
     return 0;
 }
@@ -193,28 +187,30 @@ int admission_request_parse(const char *body, size_t len, admission_request *req
     if (body == NULL || len == 0) {
         return fail(err, errlen, "request body is empty");
     }
-    json_error_t jerr;
-    json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
-    if (root == NULL) {
-        return fail(err, errlen, "request body is not valid JSON: %s (line %d, column %d)",
-                    jerr.text, jerr.line, jerr.column);
+    char why[160];
+    if (jv_parse(&req->doc, body, len, why, sizeof why) != 0) {
+        memset(req, 0, sizeof *req);
+        if (strcmp(why, "out of memory") == 0) {
+            req->oom = 1;
+            return fail(err, errlen, "out of memory");
+        }
+        return fail(err, errlen, "request body is not valid JSON: %s", why);
     }
-    json_t *request = NULL;
-    if (check_envelope(root, req, err, errlen) != 0 ||
-        get_object(root, "AdmissionReview", "request", 1, &request, err, errlen) != 0 ||
+    const jv *request = NULL;
+    if (check_envelope(req->doc.root, req, err, errlen) != 0 ||
+        get_object(req->doc.root, "AdmissionReview", "request", 1, &request, err, errlen) != 0 ||
         check_request(request, req, err, errlen) != 0) {
-        json_decref(root);
+        jv_doc_free(&req->doc);
         memset(req, 0, sizeof *req);
         return -1;
     }
-    req->review = root;
     return 0;
 }
 
 void admission_request_free(admission_request *req)
 {
     if (req != NULL) {
-        json_decref(req->review);
+        jv_doc_free(&req->doc);
         memset(req, 0, sizeof *req);
     }
 }
@@ -242,7 +238,7 @@ void admission_response_free(admission_response *resp)
         free(resp->warnings[i]);
     }
     free(resp->warnings);
-    json_decref(resp->patch);
+    free(resp->patch);
     memset(resp, 0, sizeof *resp);
 }
 
@@ -410,122 +406,127 @@ void admission_response_deny_invalid(admission_response *resp, const char *kind,
     free(joined);
 }
 
-void admission_response_set_patch(admission_response *resp, json_t *patch)
+void admission_response_set_patch(admission_response *resp, char *patch, size_t len)
 {
-    json_decref(resp->patch);
+    free(resp->patch);
     resp->patch = patch;
+    resp->patch_len = patch != NULL ? len : 0;
 }
 
 /* ---- rendering -------------------------------------------------------------------------- */
 
-/* A JSON string of text made valid UTF-8 first (handlers may echo raw input). */
-static json_t *json_text(const char *text)
+/* 1 when text is valid UTF-8. */
+static int utf8_valid(const char *text)
 {
-    json_t *v = json_string(text);
-    if (v == NULL && text != NULL) {
-        char *clean = sanitize_text(text, strlen(text), 0);
-        if (clean != NULL) {
-            v = json_string(clean);
-            free(clean);
+    const unsigned char *p = (const unsigned char *)text;
+    size_t n = strlen(text);
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_seq_len(p + i, n - i);
+        if (l == 0) {
+            return 0;
         }
+        i += l;
     }
-    return v;
+    return 1;
 }
 
-/* Adds `value` (stolen) to obj; a NULL value (failed allocation) marks the build failed. */
-static void set_new(json_t *obj, const char *key, json_t *value, int *failed)
+/* A JSON string of text made valid UTF-8 first (handlers may echo raw input). */
+static void put_text(jbuf *b, const char *text)
 {
-    if (value == NULL || json_object_set_new(obj, key, value) != 0) {
-        *failed = 1;
+    if (utf8_valid(text)) {
+        jbuf_str(b, text);
+        return;
     }
+    char *clean = sanitize_text(text, strlen(text), 0);
+    if (clean == NULL) {
+        b->failed = 1;
+        return;
+    }
+    jbuf_str(b, clean);
+    free(clean);
 }
 
-static json_t *render_status(const admission_response *resp, int *failed)
+/* ,"key":"text" */
+static void member_text(jbuf *b, const char *key, const char *text)
 {
-    json_t *st = json_object();
-    if (st == NULL) {
-        *failed = 1;
-        return NULL;
-    }
-    set_new(st, "status", json_string(resp->allowed ? "Success" : "Failure"), failed);
+    jbuf_putc(b, ',');
+    jbuf_str(b, key);
+    jbuf_putc(b, ':');
+    put_text(b, text);
+}
+
+static void render_status(jbuf *b, const admission_response *resp)
+{
+    jbuf_puts(b, resp->allowed ? ",\"status\":{\"status\":\"Success\""
+                               : ",\"status\":{\"status\":\"Failure\"");
     if (resp->message != NULL) {
-        set_new(st, "message", json_text(resp->message), failed);
+        member_text(b, "message", resp->message);
     }
     if (resp->reason != NULL) {
-        set_new(st, "reason", json_text(resp->reason), failed);
+        member_text(b, "reason", resp->reason);
     }
     if (resp->causes != NULL || resp->details_kind != NULL || resp->details_name != NULL ||
         resp->details_group != NULL) {
-        json_t *details = json_object();
-        if (details != NULL && resp->details_name != NULL) {
-            set_new(details, "name", json_text(resp->details_name), failed);
+        jbuf_puts(b, ",\"details\":{");
+        size_t mark = b->len;
+        if (resp->details_name != NULL) {
+            member_text(b, "name", resp->details_name);
         }
-        if (details != NULL && resp->details_group != NULL) {
-            set_new(details, "group", json_text(resp->details_group), failed);
+        if (resp->details_group != NULL) {
+            member_text(b, "group", resp->details_group);
         }
-        if (details != NULL && resp->details_kind != NULL) {
-            set_new(details, "kind", json_text(resp->details_kind), failed);
+        if (resp->details_kind != NULL) {
+            member_text(b, "kind", resp->details_kind);
         }
-        if (details != NULL && resp->causes != NULL) {
-            set_new(details, "causes", json_incref(resp->causes), failed);
+        if (resp->causes != NULL) {
+            jbuf_puts(b, ",\"causes\":");
+            jbuf_json(b, resp->causes);
         }
-        set_new(st, "details", details, failed);
+        /* Drop the comma that opened the first member. */
+        if (!b->failed && b->len > mark) {
+            memmove(b->p + mark, b->p + mark + 1, b->len - mark - 1);
+            b->len--;
+        }
+        jbuf_putc(b, '}');
     }
-    set_new(st, "code", json_integer(resp->code), failed);
-    return st;
+    jbuf_puts(b, ",\"code\":");
+    jbuf_int(b, resp->code);
+    jbuf_putc(b, '}');
 }
 
-static json_t *render_warnings(const admission_response *resp, int *failed)
+static void render_warnings(jbuf *b, const admission_response *resp)
 {
-    json_t *arr = json_array();
-    if (arr == NULL) {
-        *failed = 1;
-        return NULL;
-    }
     size_t shown = resp->n_warnings;
     if (shown > ADMISSION_MAX_WARNINGS) {
         shown = ADMISSION_MAX_WARNINGS - 1;
     }
+    jbuf_puts(b, ",\"warnings\":[");
     for (size_t i = 0; i < shown; i++) {
         /* Warnings went through admission_sanitize_warning: valid UTF-8 by construction. */
-        if (json_array_append_new(arr, json_string(resp->warnings[i])) != 0) {
-            *failed = 1;
+        if (i > 0) {
+            jbuf_putc(b, ',');
         }
+        jbuf_str(b, resp->warnings[i]);
     }
     if (shown < resp->n_warnings) {
         char note[64];
         snprintf(note, sizeof note, "%zu more warnings not shown", resp->n_warnings - shown);
-        if (json_array_append_new(arr, json_string(note)) != 0) {
-            *failed = 1;
-        }
+        jbuf_putc(b, ',');
+        jbuf_str(b, note);
     }
-    return arr;
+    jbuf_putc(b, ']');
 }
 
 /* The patch is only sent when non-empty and only for operations that may mutate. */
 static int patch_applies(const admission_request *req, const admission_response *resp)
 {
-    if (resp->patch == NULL || !json_is_array(resp->patch) || json_array_size(resp->patch) == 0) {
-        return 0;
+    if (resp->patch == NULL || resp->patch_len <= 2) {
+        return 0; /* none, or "[]" */
     }
     if (!resp->allowed || req->operation == NULL) {
         return 0;
     }
     return strcmp(req->operation, "CREATE") == 0 || strcmp(req->operation, "UPDATE") == 0;
-}
-
-static void render_patch(json_t *response, const json_t *patch, int *failed)
-{
-    char *text = json_dumps(patch, JSON_COMPACT);
-    char *b64 = text != NULL ? base64_encode(text, strlen(text)) : NULL;
-    if (b64 == NULL) {
-        *failed = 1;
-    } else {
-        set_new(response, "patchType", json_string("JSONPatch"), failed);
-        set_new(response, "patch", json_string(b64), failed);
-    }
-    free(b64);
-    free(text);
 }
 
 char *admission_review_render(const admission_request *req, const admission_response *resp,
@@ -534,33 +535,29 @@ char *admission_review_render(const admission_request *req, const admission_resp
     if (req == NULL || req->uid == NULL || resp == NULL || resp->oom) {
         return NULL;
     }
-    int failed = 0;
-    json_t *root = json_object();
-    json_t *response = json_object();
-    if (root == NULL || response == NULL) {
-        json_decref(root);
-        json_decref(response);
-        return NULL;
-    }
-    set_new(root, "apiVersion",
-            json_string(req->api_version ? req->api_version : ADMISSION_API_VERSION), &failed);
-    set_new(root, "kind", json_string(ADMISSION_KIND), &failed);
-    set_new(response, "uid", json_string(req->uid), &failed);
-    set_new(response, "allowed", json_boolean(resp->allowed), &failed);
+    jbuf b;
+    jbuf_init(&b);
+    jbuf_puts(&b, "{\"apiVersion\":");
+    jbuf_str(&b, req->api_version ? req->api_version : ADMISSION_API_VERSION);
+    jbuf_puts(&b, ",\"kind\":\"" ADMISSION_KIND "\",\"response\":{\"uid\":");
+    jbuf_str(&b, req->uid);
+    jbuf_puts(&b, resp->allowed ? ",\"allowed\":true" : ",\"allowed\":false");
     if (resp->code != 0) {
-        set_new(response, "status", render_status(resp, &failed), &failed);
+        render_status(&b, resp);
     }
     if (resp->n_warnings > 0) {
-        set_new(response, "warnings", render_warnings(resp, &failed), &failed);
+        render_warnings(&b, resp);
     }
     if (patch_applies(req, resp)) {
-        render_patch(response, resp->patch, &failed);
+        jbuf_puts(&b, ",\"patchType\":\"JSONPatch\",\"patch\":\"");
+        jbuf_base64(&b, resp->patch, resp->patch_len);
+        jbuf_putc(&b, '"');
     }
-    set_new(root, "response", response, &failed);
-    char *out = failed ? NULL : json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(root);
+    jbuf_puts(&b, "}}");
+    size_t len = 0;
+    char *out = jbuf_take(&b, &len);
     if (out != NULL && len_out != NULL) {
-        *len_out = strlen(out);
+        *len_out = len;
     }
     return out;
 }

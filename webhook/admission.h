@@ -8,8 +8,8 @@
  * Every reply is a complete AdmissionReview: apiVersion/kind echoed,
  * response.uid = request.uid, allowed, optional status, warnings, patch.
  *
- * Ownership: admission_request owns the parsed document; its string and json_t
- * fields are borrowed from it and live until admission_request_free().
+ * Ownership: admission_request owns the parsed document (a jv tree); its string
+ * and jv fields are borrowed from it and live until admission_request_free().
  * admission_response owns everything set on it; free with
  * admission_response_free().
  */
@@ -17,12 +17,13 @@
 #define AIGW_WEBHOOK_ADMISSION_H
 
 #include "common/field_errors.h"
+#include "common/jv.h"
 
 #include <jansson.h>
 #include <stddef.h>
 
 typedef struct {
-    json_t *review;          /* the whole parsed AdmissionReview (owned) */
+    jv_doc doc;              /* the whole parsed AdmissionReview (owned) */
     const char *api_version; /* "admission.k8s.io/v1" */
     const char *uid;
     const char *operation;    /* CREATE, UPDATE, DELETE, CONNECT */
@@ -33,9 +34,10 @@ typedef struct {
     const char *sub_resource; /* request.subResource or NULL */
     const char *name;         /* request.name or NULL (generateName pods) */
     const char *ns;           /* request.namespace or NULL */
-    json_t *object;           /* request.object or NULL */
-    json_t *old_object;       /* request.oldObject or NULL */
+    const jv *object;         /* request.object or NULL */
+    const jv *old_object;     /* request.oldObject or NULL */
     int dry_run;
+    int oom; /* parsing failed for lack of memory (answer 500, not 400) */
 } admission_request;
 
 /*
@@ -58,8 +60,9 @@ typedef struct {
     char *details_name;  /* status.details.name or NULL (set by deny_invalid) */
     char **warnings;
     size_t n_warnings;
-    json_t *patch; /* JSON Patch (array of ops) or NULL for none */
-    int oom;       /* an allocation failed while building the response */
+    char *patch;      /* JSON Patch text ("[...]") or NULL for none */
+    size_t patch_len; /* its length */
+    int oom;          /* an allocation failed while building the response */
 } admission_response;
 
 /* Longest warning kept, in bytes; more warnings than ADMISSION_MAX_WARNINGS are summarised. */
@@ -98,8 +101,8 @@ void admission_response_deny_invalid(admission_response *resp, const char *kind,
 void admission_response_deny(admission_response *resp, int code, const char *reason,
                              const char *message);
 
-/* Sets the JSON Patch (steals the reference). An empty array means no patch. */
-void admission_response_set_patch(admission_response *resp, json_t *patch);
+/* Sets the JSON Patch text (malloc'ed, owned from now on). "[]" or NULL means no patch. */
+void admission_response_set_patch(admission_response *resp, char *patch, size_t len);
 
 /*
  * The reply body, JSON: {"apiVersion","kind","response":{"uid","allowed","status"

@@ -20,7 +20,7 @@ static int is_pod_create(const admission_request *req)
     return req->operation != NULL && strcmp(req->operation, "CREATE") == 0 && req->kind != NULL &&
            strcmp(req->kind, "Pod") == 0 && (req->group == NULL || req->group[0] == '\0') &&
            (req->sub_resource == NULL || req->sub_resource[0] == '\0') &&
-           json_is_object(req->object);
+           jv_is(req->object, JV_OBJECT);
 }
 
 void webhook_handle_mutate_pods(const webhook_context *ctx, const admission_request *req,
@@ -41,8 +41,9 @@ void webhook_handle_mutate_pods(const webhook_context *ctx, const admission_requ
     {
         admission_response_warn(resp, "%s", json_string_value(w));
     }
-    if (res.outcome == INJECT_DONE && json_array_size(res.patch) > 0) {
-        admission_response_set_patch(resp, json_incref(res.patch));
+    if (res.outcome == INJECT_DONE && res.patch != NULL) {
+        admission_response_set_patch(resp, res.patch, res.patch_len);
+        res.patch = NULL;
     }
     inject_result_free(&res);
 }

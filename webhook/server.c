@@ -97,7 +97,7 @@ static int result_of(const admission_request *req, const admission_response *res
     }
     int mutating = req->operation != NULL &&
                    (strcmp(req->operation, "CREATE") == 0 || strcmp(req->operation, "UPDATE") == 0);
-    if (mutating && resp->patch != NULL && json_array_size(resp->patch) > 0) {
+    if (mutating && resp->patch != NULL && resp->patch_len > 2) {
         return RES_PATCHED;
     }
     return RES_ALLOWED;
@@ -123,6 +123,11 @@ static void handle_admission(void *arg, const http_request *hr, http_response *o
     admission_request req;
     char err[300] = "";
     if (admission_request_parse(hr->body, hr->body_len, &req, err, sizeof err) != 0) {
+        if (req.oom) {
+            http_response_error(out, 500, "internal error: out of memory");
+            count_request(ws, route->which, NULL, NULL, RES_ERROR, now_seconds() - start);
+            return;
+        }
         http_response_error(out, 400, "invalid AdmissionReview: %s", err);
         count_request(ws, route->which, NULL, NULL, RES_INVALID, now_seconds() - start);
         log_info("invalid admission request", "webhook", webhook_names[route->which], "error", err,

@@ -30,16 +30,16 @@ static void copy_warnings(admission_response *resp, const policy_warnings *w)
  * when the object lacks it (lookups happen in the policy's namespace).
  * New reference; NULL on allocation failure.
  */
-static json_t *with_namespace(json_t *object, const char *ns)
+/* A jansson copy of the request's object, with the request's namespace when it has none. */
+static json_t *with_namespace(const jv *object, const char *ns)
 {
-    json_t *md = json_object_get(object, "metadata");
-    if (ns == NULL || ns[0] == '\0' || !json_is_object(md) ||
+    json_t *copy = jv_to_json(object);
+    json_t *md = json_object_get(copy, "metadata");
+    if (copy == NULL || ns == NULL || ns[0] == '\0' || !json_is_object(md) ||
         json_string_value(json_object_get(md, "namespace")) != NULL) {
-        return json_incref(object);
+        return copy;
     }
-    json_t *copy = json_deep_copy(object);
-    if (copy == NULL ||
-        json_object_set_new(json_object_get(copy, "metadata"), "namespace", json_string(ns)) != 0) {
+    if (json_object_set_new(md, "namespace", json_string(ns)) != 0) {
         json_decref(copy);
         return NULL;
     }
@@ -65,7 +65,18 @@ void webhook_handle_validate(const webhook_context *ctx, const admission_request
     if (!is_checked_operation(req->operation) || req->object == NULL) {
         return;
     }
-    if (policy_kind_of(req->object) != kind) {
+    json_t *obj = with_namespace(req->object, req->ns);
+    json_t *old = strcmp(req->operation, "UPDATE") == 0 ? jv_to_json(req->old_object) : NULL;
+    if (obj == NULL ||
+        (req->old_object != NULL && old == NULL && strcmp(req->operation, "UPDATE") == 0)) {
+        json_decref(obj);
+        json_decref(old);
+        admission_response_deny(resp, 500, "InternalError", "out of memory while validating");
+        return;
+    }
+    if (policy_kind_of(obj) != kind) {
+        json_decref(obj);
+        json_decref(old);
         admission_response_deny(resp, 400, "BadRequest",
                                 "request.object does not match request.kind");
         return;
@@ -83,21 +94,19 @@ void webhook_handle_validate(const webhook_context *ctx, const admission_request
     policy_warnings warns;
     field_errors_init(&errs);
     policy_warnings_init(&warns);
-    const json_t *old = strcmp(req->operation, "UPDATE") == 0 ? req->old_object : NULL;
-    json_t *obj = with_namespace(req->object, req->ns);
-    int rc = obj != NULL ? policy_validate_object(obj, old, &lk, &errs, &warns) : -1;
-    json_decref(obj);
+    int rc = policy_validate_object(obj, old, &lk, &errs, &warns);
     if (rc < 0) {
         admission_response_deny(resp, 500, "InternalError", "out of memory while validating");
     } else if (errs.len > 0) {
-        const char *name =
-            json_string_value(json_object_get(json_object_get(req->object, "metadata"), "name"));
+        const char *name = jv_str(jv_get(jv_get(req->object, "metadata"), "name"));
         admission_response_deny_invalid(resp, req->kind, name ? name : (req->name ? req->name : ""),
                                         &errs);
         copy_warnings(resp, &warns);
     } else {
         copy_warnings(resp, &warns);
     }
+    json_decref(obj);
+    json_decref(old);
     policy_warnings_free(&warns);
     field_errors_free(&errs);
 }

@@ -6,6 +6,7 @@
  */
 #include "common/json_patch.h"
 #include "injector/inject.h"
+#include "tests/unit/inject_test_util.h"
 #include "tests/unit/unit.h"
 
 #include <stdlib.h>
@@ -31,6 +32,7 @@ typedef struct {
     inject_input in;
     inject_result res;
     json_t *pod;
+    jv_doc doc;      /* the pod as the planner reads it */
     json_t *patched; /* the pod with res.patch applied */
 } fixture;
 
@@ -45,7 +47,7 @@ static void fixture_init(fixture *f, const char *pod)
         (inject_gateway){"other-mtls", "other", "https://other.envoy.svc", "other-mtls-gateway-ca"};
     f->labels = J("{\"aigateway.kagenti.dev/inject\":\"enabled\"}");
     f->pod = J(pod);
-    f->in = (inject_input){.pod = f->pod,
+    f->in = (inject_input){.pod = NULL,
                            .ns = NULL,
                            .ns_known = 1,
                            .ns_labels = f->labels,
@@ -60,14 +62,21 @@ static void fixture_plan(fixture *f)
     inject_result_free(&f->res);
     json_decref(f->patched);
     f->patched = NULL;
+    jv_doc_free(&f->doc);
+    CU_ASSERT_EQUAL_FATAL(test_jv_from_json(&f->doc, f->pod), 0);
+    f->in.pod = f->doc.root;
     CU_ASSERT_EQUAL_FATAL(inject_plan(&f->in, &f->res), 0);
     char err[200];
-    CU_ASSERT_EQUAL_FATAL(json_patch_apply(f->pod, f->res.patch, &f->patched, err, sizeof err), 0);
+    json_t *patch = test_patch_json(&f->res);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(patch);
+    CU_ASSERT_EQUAL_FATAL(json_patch_apply(f->pod, patch, &f->patched, err, sizeof err), 0);
+    json_decref(patch);
 }
 
 static void fixture_free(fixture *f)
 {
     inject_result_free(&f->res);
+    jv_doc_free(&f->doc);
     inject_config_free(&f->cfg);
     json_decref(f->labels);
     json_decref(f->pod);
@@ -158,10 +167,9 @@ static void test_reinvocation_is_noop(void)
     fixture_plan(&f);
     json_decref(f.pod);
     f.pod = json_incref(f.patched);
-    f.in.pod = f.pod;
     fixture_plan(&f);
     CU_ASSERT_EQUAL(f.res.outcome, INJECT_SKIP_QUIET);
-    CU_ASSERT_EQUAL(json_array_size(f.res.patch), 0);
+    CU_ASSERT_EQUAL(test_patch_ops(&f.res), 0);
     CU_ASSERT_EQUAL(json_array_size(f.res.warnings), 0);
     fixture_free(&f);
 }
@@ -193,7 +201,7 @@ static void expect_quiet(const char *pod, const char *ns, const char *reason_par
     f.in.ns = ns;
     fixture_plan(&f);
     CU_ASSERT_EQUAL(f.res.outcome, INJECT_SKIP_QUIET);
-    CU_ASSERT_EQUAL(json_array_size(f.res.patch), 0);
+    CU_ASSERT_EQUAL(test_patch_ops(&f.res), 0);
     CU_ASSERT_EQUAL(json_array_size(f.res.warnings), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(f.res.skip_reason);
     CU_ASSERT(strstr(f.res.skip_reason, reason_part) != NULL);
@@ -230,7 +238,7 @@ static void expect_warned(fixture *f, const char *part)
 {
     fixture_plan(f);
     CU_ASSERT_EQUAL(f->res.outcome, INJECT_SKIP_WARN);
-    CU_ASSERT_EQUAL(json_array_size(f->res.patch), 0);
+    CU_ASSERT_EQUAL(test_patch_ops(&f->res), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(f->res.skip_reason);
     CU_ASSERT(strstr(f->res.skip_reason, part) != NULL);
     const char *w0 = json_string_value(json_array_get(f->res.warnings, 0));

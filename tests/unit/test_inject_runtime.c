@@ -8,6 +8,7 @@
 #include "common/json_patch.h"
 #include "common/log.h"
 #include "injector/runtime.h"
+#include "tests/unit/inject_test_util.h"
 #include "tests/unit/unit.h"
 #include "webhook/admission.h"
 #include "webhook/handlers.h"
@@ -154,10 +155,10 @@ static void test_runtime_config_reload(void)
     CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, NULL, "ADDED", pol), 0);
 
     inject_result r;
-    CU_ASSERT_EQUAL_FATAL(inject_runtime_plan(rt, pod, NULL, &r), 0);
+    CU_ASSERT_EQUAL_FATAL(test_runtime_plan(rt, pod, NULL, &r), 0);
     CU_ASSERT_EQUAL(r.outcome, INJECT_DONE);
     json_t *patched = NULL;
-    CU_ASSERT_EQUAL(json_patch_apply(pod, r.patch, &patched, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(test_apply_result(pod, &r, &patched, err, sizeof err), 0);
     CU_ASSERT_EQUAL(json_integer_value(json_pointer_get(
                         patched, "/spec/initContainers/0/startupProbe/httpGet/port")),
                     17091);
@@ -173,9 +174,9 @@ static void test_runtime_config_reload(void)
     bump_mtime(path, 1000000);
     CU_ASSERT_EQUAL(inject_runtime_reload_config(rt), -1);
     CU_ASSERT_EQUAL(inject_runtime_reload_config(rt), 0); /* reported once */
-    CU_ASSERT_EQUAL_FATAL(inject_runtime_plan(rt, pod, NULL, &r), 0);
+    CU_ASSERT_EQUAL_FATAL(test_runtime_plan(rt, pod, NULL, &r), 0);
     CU_ASSERT_EQUAL(r.outcome, INJECT_DONE);
-    CU_ASSERT_EQUAL(json_patch_apply(pod, r.patch, &patched, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(test_apply_result(pod, &r, &patched, err, sizeof err), 0);
     CU_ASSERT_EQUAL(json_integer_value(json_pointer_get(
                         patched, "/spec/initContainers/0/startupProbe/httpGet/port")),
                     17091);
@@ -247,7 +248,7 @@ static void test_runtime_cache(void)
     inject_result r;
     /* before the first sync: skipped with a warning */
     CU_ASSERT_FALSE(inject_runtime_ready(rt));
-    CU_ASSERT_EQUAL_FATAL(inject_runtime_plan(rt, pod, NULL, &r), 0);
+    CU_ASSERT_EQUAL_FATAL(test_runtime_plan(rt, pod, NULL, &r), 0);
     CU_ASSERT_EQUAL(r.outcome, INJECT_SKIP_WARN);
     CU_ASSERT(strstr(json_string_value(json_array_get(r.warnings, 0)), "not synced") != NULL);
     inject_result_free(&r);
@@ -264,7 +265,7 @@ static void test_runtime_cache(void)
     CU_ASSERT_TRUE(inject_runtime_ready(rt));
     CU_ASSERT_EQUAL(inject_runtime_replace(rt, "Secret", pols), -1);
 
-    CU_ASSERT_EQUAL_FATAL(inject_runtime_plan(rt, pod, NULL, &r), 0);
+    CU_ASSERT_EQUAL_FATAL(test_runtime_plan(rt, pod, NULL, &r), 0);
     CU_ASSERT_EQUAL(r.outcome, INJECT_SKIP_WARN); /* two gateways, no annotation */
     inject_result_free(&r);
 
@@ -272,10 +273,10 @@ static void test_runtime_cache(void)
         J("{\"kind\":\"AIAccessPolicy\",\"metadata\":{\"name\":\"p2\",\"namespace\":\"t\"}}");
     CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, NULL, "DELETED", del), 0);
     CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, NULL, "BOOKMARK", del), -1);
-    CU_ASSERT_EQUAL_FATAL(inject_runtime_plan(rt, pod, NULL, &r), 0);
+    CU_ASSERT_EQUAL_FATAL(test_runtime_plan(rt, pod, NULL, &r), 0);
     CU_ASSERT_EQUAL(r.outcome, INJECT_DONE);
     json_t *patched = NULL;
-    CU_ASSERT_EQUAL(json_patch_apply(pod, r.patch, &patched, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(test_apply_result(pod, &r, &patched, err, sizeof err), 0);
     CU_ASSERT_STRING_EQUAL(
         json_string_value(json_pointer_get(patched, "/spec/volumes/2/configMap/name")),
         "p1-gateway-ca");
@@ -285,16 +286,16 @@ static void test_runtime_cache(void)
     /* the namespace loses its label through a MODIFIED event */
     json_t *mod = J("{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"t\"}}");
     CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, NULL, "MODIFIED", mod), 0);
-    CU_ASSERT_EQUAL_FATAL(inject_runtime_plan(rt, pod, NULL, &r), 0);
+    CU_ASSERT_EQUAL_FATAL(test_runtime_plan(rt, pod, NULL, &r), 0);
     CU_ASSERT_EQUAL(r.outcome, INJECT_SKIP_QUIET);
     inject_result_free(&r);
     CU_ASSERT_EQUAL(inject_runtime_apply_event(rt, NULL, "DELETED", mod), 0);
-    CU_ASSERT_EQUAL_FATAL(inject_runtime_plan(rt, pod, "t", &r), 0);
+    CU_ASSERT_EQUAL_FATAL(test_runtime_plan(rt, pod, "t", &r), 0);
     CU_ASSERT_EQUAL(r.outcome, INJECT_SKIP_WARN); /* unknown namespace now */
     inject_result_free(&r);
     /* with a cache of opted-in namespaces only, absent means not opted in */
     inject_runtime_set_opted_in_only(rt, 1);
-    CU_ASSERT_EQUAL_FATAL(inject_runtime_plan(rt, pod, "t", &r), 0);
+    CU_ASSERT_EQUAL_FATAL(test_runtime_plan(rt, pod, "t", &r), 0);
     CU_ASSERT_EQUAL(r.outcome, INJECT_SKIP_QUIET);
     CU_ASSERT(strstr(r.skip_reason, "not opted in") != NULL);
     inject_result_free(&r);
