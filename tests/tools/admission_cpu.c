@@ -96,12 +96,14 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[first], "--validate") == 0) {
             validate = 1;
         } else {
-            fprintf(stderr, "usage: admission_cpu --objects DIR [--iterations N] [--validate] FILE...\n");
+            fprintf(stderr,
+                    "usage: admission_cpu --objects DIR [--iterations N] [--validate] FILE...\n");
             return 2;
         }
     }
     if (objects == NULL || first >= argc || iterations <= 0) {
-        fprintf(stderr, "usage: admission_cpu --objects DIR [--iterations N] [--validate] FILE...\n");
+        fprintf(stderr,
+                "usage: admission_cpu --objects DIR [--iterations N] [--validate] FILE...\n");
         return 2;
     }
     log_set_level(LOG_WARN);
@@ -131,7 +133,8 @@ int main(int argc, char **argv)
             }
             double per = (now_ns() - t0) / (double)iterations;
             const char *base = strrchr(argv[i], '/');
-            printf("{\"file\":\"%s\",\"iterations\":%ld,\"ns_per_request\":%.0f,\"reply_bytes\":%zu}\n",
+            printf("{\"file\":\"%s\",\"iterations\":%ld,\"ns_per_request\":%.0f,\"reply_bytes\":%"
+                   "zu}\n",
                    base != NULL ? base + 1 : argv[i], iterations, per, reply);
         }
         free(body);
