@@ -393,7 +393,7 @@ static int parse_container(parser *ps, jv *v, int depth, int is_object)
         return perr(ps, "nesting too deep");
     }
     v->type = is_object ? JV_OBJECT : JV_ARRAY;
-    char close = is_object ? '}' : ']';
+    unsigned char close = is_object ? '}' : ']';
     ps->p++;
     skip_ws(ps);
     if (ps->p < ps->end && *ps->p == close) {
@@ -572,30 +572,40 @@ long long jv_int(const jv *v)
     return v != NULL && v->type == JV_NUMBER && v->is_int ? strtoll(v->s, NULL, 10) : 0;
 }
 
-/* The next reference token of path (after its '/') unescaped into tok; NULL when malformed. */
-static const char *pointer_token(const char *path, char *tok, size_t toklen)
+/* Does the escaped pointer token tok[0..n) name key? Malformed escapes match nothing. */
+static int token_is(const char *tok, size_t n, const char *key)
 {
-    size_t o = 0;
-    const char *q = path;
-    for (; *q != '\0' && *q != '/'; q++) {
-        char c = *q;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++, k++) {
+        char c = tok[i];
         if (c == '~') {
-            if (q[1] == '0') {
-                c = '~';
-            } else if (q[1] == '1') {
-                c = '/';
-            } else {
-                return NULL;
+            if (i + 1 >= n || (tok[i + 1] != '0' && tok[i + 1] != '1')) {
+                return 0;
             }
-            q++;
+            c = tok[++i] == '0' ? '~' : '/';
         }
-        if (o + 1 >= toklen) {
-            return NULL;
+        if (key[k] != c) {
+            return 0;
         }
-        tok[o++] = c;
     }
-    tok[o] = '\0';
-    return q;
+    return key[k] == '\0';
+}
+
+/* An array index token: digits without leading zeros. -1 when not one. */
+static int token_index(const char *tok, size_t n, size_t *out)
+{
+    if (n == 0 || (tok[0] == '0' && n > 1)) {
+        return -1;
+    }
+    size_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (tok[i] < '0' || tok[i] > '9' || v > (SIZE_MAX - 9) / 10) {
+            return -1;
+        }
+        v = v * 10 + (size_t)(tok[i] - '0');
+    }
+    *out = v;
+    return 0;
 }
 
 const jv *jv_pointer(const jv *v, const char *path)
@@ -603,29 +613,25 @@ const jv *jv_pointer(const jv *v, const char *path)
     if (path == NULL) {
         return NULL;
     }
-    char tok[512];
     const char *q = path;
     while (v != NULL && *q != '\0') {
         if (*q != '/') {
             return NULL;
         }
-        q = pointer_token(q + 1, tok, sizeof tok);
-        if (q == NULL) {
-            return NULL;
-        }
+        const char *tok = q + 1;
+        size_t n = strcspn(tok, "/");
+        q = tok + n;
         if (v->type == JV_OBJECT) {
-            v = jv_get(v, tok);
+            const jv *found = NULL;
+            for (const jv *c = v->child; c != NULL; c = c->next) {
+                if (token_is(tok, n, c->key)) {
+                    found = c; /* the last of a repeated key, as jv_get */
+                }
+            }
+            v = found;
         } else if (v->type == JV_ARRAY) {
-            char *endp;
-            if (tok[0] < '0' || tok[0] > '9' || (tok[0] == '0' && tok[1] != '\0')) {
-                return NULL;
-            }
-            errno = 0;
-            unsigned long long i = strtoull(tok, &endp, 10);
-            if (*endp != '\0' || errno != 0) {
-                return NULL;
-            }
-            v = i < v->n ? jv_at(v, (size_t)i) : NULL;
+            size_t i;
+            v = token_index(tok, n, &i) == 0 && i < v->n ? jv_at(v, i) : NULL;
         } else {
             return NULL;
         }

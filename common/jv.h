@@ -12,7 +12,8 @@
  * What the parser accepts is what jansson's json_loadb() accepts (checked by
  * tests/fuzz/fuzz_jv.c): valid UTF-8 only, no "\u0000", no lone surrogates,
  * integers that fit in a long long, reals that do not overflow, nesting up to
- * JV_MAX_DEPTH. A repeated key is kept; jv_get() returns the last one, as
+ * JV_MAX_DEPTH (jansson: 2048). Unlike jansson, a NUL byte after the value is
+ * an error, not the end of the input. A repeated key is kept; jv_get() returns the last one, as
  * jansson does. Every value remembers its source text (raw, raw_len; the
  * document keeps its own copy of the input), so a sub-tree can be handed to
  * jansson unchanged (jv_to_json).

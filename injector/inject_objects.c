@@ -125,8 +125,8 @@ static void arg(jbuf *b, const char *prefix, const char *value)
         b->failed = 1;
         return;
     }
-    memcpy(buf, prefix, a);
-    memcpy(buf + a, value, v);
+    memcpy(buf, prefix, a + 1);
+    memcpy(buf + a, value, v + 1); /* with its NUL */
     jbuf_putc(b, ',');
     jbuf_strn(b, buf, a + v);
 }

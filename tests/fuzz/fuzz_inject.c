@@ -49,15 +49,30 @@ static void check_injected(const inject_config *cfg, const json_t *patched)
     }
 }
 
-static int plan(const inject_input *in, inject_result *res, json_t **patched)
+/* Plans `pod` (read as the webhook reads it) and applies the patch. -1 when not planned. */
+static int plan(inject_input *in, const json_t *pod, inject_result *res, json_t **patched)
 {
-    if (inject_plan(in, res) != 0) {
+    char *text = json_dumps(pod, JSON_COMPACT);
+    jv_doc doc;
+    if (text == NULL || jv_parse(&doc, text, strlen(text), NULL, 0) != 0) {
+        free(text);
+        return -1; /* out of memory, or nested deeper than jv reads */
+    }
+    free(text);
+    in->pod = doc.root;
+    int rc = inject_plan(in, res);
+    jv_doc_free(&doc);
+    in->pod = NULL;
+    if (rc != 0) {
         return -1;
     }
+    json_t *patch =
+        res->patch != NULL ? json_loadb(res->patch, res->patch_len, 0, NULL) : json_array();
     char err[256];
-    if (json_patch_apply(in->pod, res->patch, patched, err, sizeof err) != 0) {
-        abort(); /* the planner produced a patch that does not apply */
+    if (patch == NULL || json_patch_apply(pod, patch, patched, err, sizeof err) != 0) {
+        abort(); /* the planner produced a patch that does not parse or apply */
     }
+    json_decref(patch);
     return 0;
 }
 
@@ -85,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         {"two-mtls", "gateway-two", "https://[fd00::2]/x/", "two-mtls-gateway-ca"},
     };
     inject_input in = {
-        .pod = pod,
+        .pod = NULL,
         .ns = (flags & 0x20) ? "kube-system" : NULL,
         .ns_known = (flags & 0x01) != 0,
         .ns_labels = labels,
@@ -96,21 +111,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     inject_result res;
     json_t *patched = NULL;
-    if (labels != NULL && plan(&in, &res, &patched) == 0) {
+    if (labels != NULL && plan(&in, pod, &res, &patched) == 0) {
         if (res.outcome == INJECT_DONE) {
             check_injected(&cfg, patched);
             inject_input again = in;
-            again.pod = patched;
             inject_result res2;
             json_t *patched2 = NULL;
-            if (plan(&again, &res2, &patched2) == 0) {
-                if (json_array_size(res2.patch) != 0) {
+            if (plan(&again, patched, &res2, &patched2) == 0) {
+                if (res2.patch != NULL) {
                     abort(); /* reinvocation must be a no-op */
                 }
                 inject_result_free(&res2);
                 json_decref(patched2);
             }
-        } else if (json_array_size(res.patch) != 0) {
+        } else if (res.patch != NULL) {
             abort(); /* a skip never carries a patch */
         }
         inject_result_free(&res);
