@@ -39,7 +39,8 @@
 #include <unistd.h>
 
 #define DEFAULT_MAX_BODY ((size_t)7 * 1024 * 1024)
-#define MAX_PENDING 512 /* accepted TLS-port connections not yet classified */
+#define MAX_PENDING 512    /* accepted TLS-port connections not yet classified */
+#define PENDING_INITIAL 16 /* the pending table grows on demand up to MAX_PENDING */
 #define MAX_TLS_SERVERS 8
 
 /* TLS 1.2 and 1.3 only, AEAD ciphers only. */
@@ -73,8 +74,8 @@ struct http_server {
 
     pthread_t acceptor;
     int acceptor_started;
-    pending_conn *pending;
-    size_t n_pending;
+    pending_conn *pending; /* TLS servers only; grown on demand (idle RSS) */
+    size_t n_pending, pending_cap;
 
     tls_store *tls;
 };
@@ -317,9 +318,37 @@ static void classify_pending(http_server *srv, size_t i)
     drop_pending(srv, i);
 }
 
+/* Room for one more pending connection: 0, or -1 when full or out of memory. */
+static int pending_reserve(http_server *srv)
+{
+    if (srv->n_pending < srv->pending_cap) {
+        return 0;
+    }
+    if (srv->pending_cap >= MAX_PENDING) {
+        return -1;
+    }
+    size_t cap = srv->pending_cap ? srv->pending_cap * 2 : PENDING_INITIAL;
+    if (cap > MAX_PENDING) {
+        cap = MAX_PENDING;
+    }
+    pending_conn *p = realloc(srv->pending, cap * sizeof *p);
+    if (p == NULL) {
+        /* Accepting resumes as pending connections are handed over or time out. */
+        log_debug("acceptor: out of memory for pending connections", "server", srv->name,
+                  (char *)NULL);
+        return -1;
+    }
+    srv->pending = p;
+    srv->pending_cap = cap;
+    return 0;
+}
+
 static void accept_ready(http_server *srv)
 {
     while (srv->n_pending < MAX_PENDING) {
+        if (srv->cfg.tls && pending_reserve(srv) != 0) {
+            return;
+        }
         pending_conn pc;
         memset(&pc, 0, sizeof pc);
         pc.addrlen = sizeof pc.addr;
@@ -762,9 +791,8 @@ http_server *http_server_start(const http_server_config *cfg, char *err, size_t 
     srv->listen_fd = -1;
     srv->wake_fd = -1;
     srv->name = strdup(cfg->name ? cfg->name : "http");
-    srv->pending = calloc(MAX_PENDING, sizeof *srv->pending);
     srv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (srv->name == NULL || srv->pending == NULL || srv->wake_fd < 0) {
+    if (srv->name == NULL || srv->wake_fd < 0 || (cfg->tls && pending_reserve(srv) != 0)) {
         errbuf_set(err, errlen, "out of memory or file descriptors");
         http_server_stop(srv);
         return NULL;
