@@ -343,6 +343,9 @@ static void set_rv(kube_reflector *r, const char *rv)
  */
 static int apply_event(kube_reflector *r, kube_watch_type t, json_t *obj)
 {
+    if (r->opts.transform != NULL) {
+        r->opts.transform(obj, r->ud);
+    }
     char *key = store_key(obj);
     if (key == NULL) {
         return -1;
@@ -388,6 +391,9 @@ static int apply_list(kube_reflector *r, json_t *items)
     json_t *obj;
     json_array_foreach(items, i, obj)
     {
+        if (r->opts.transform != NULL) {
+            r->opts.transform(obj, r->ud);
+        }
         char *key = store_key(obj);
         if (key == NULL || json_object_set(fresh, key, obj) != 0) {
             free(key);

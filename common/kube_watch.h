@@ -69,6 +69,12 @@ typedef struct {
     long backoff_base_ms;       /* 0 = 200 */
     long backoff_max_ms;        /* 0 = 30000 */
     long list_limit;            /* page size; 0 = 500 */
+    /*
+     * Optional: called on every object before it is stored (and before the
+     * handlers see it), with the reflector's userdata; it may drop fields the
+     * caller never reads (client-go's SetTransform), e.g. managedFields.
+     */
+    void (*transform)(json_t *obj, void *userdata);
 } kube_reflector_options;
 
 typedef struct {

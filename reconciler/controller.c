@@ -23,17 +23,18 @@
  * a read per apply. Secrets are the exception (see secret_main).
  */
 const watch_def controller_watches[W_COUNT] = {
-    [W_ROUTING] = {"aigateway.kagenti.dev/v1alpha1", "AIRoutingPolicy", NULL, false},
-    [W_ACCESS] = {"aigateway.kagenti.dev/v1alpha1", "AIAccessPolicy", NULL, false},
-    [W_GATEWAY] = {"gateway.networking.k8s.io/v1", "Gateway", NULL, false},
-    [W_SERVICE] = {"v1", "Service", NULL, false},
-    [W_CONFIGMAP] = {"v1", "ConfigMap", NULL, true},
-    [W_BACKEND] = {"gateway.envoyproxy.io/v1alpha1", "Backend", NULL, true},
-    [W_AISB] = {"aigateway.envoyproxy.io/v1beta1", "AIServiceBackend", NULL, true},
-    [W_BSP] = {"aigateway.envoyproxy.io/v1beta1", "BackendSecurityPolicy", NULL, true},
-    [W_ROUTE] = {"aigateway.envoyproxy.io/v1beta1", "AIGatewayRoute", NULL, true},
-    [W_BTP] = {"gateway.envoyproxy.io/v1alpha1", "BackendTrafficPolicy", NULL, true},
-    [W_CTP] = {"gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy", NULL, true},
+    [W_ROUTING] = {"aigateway.kagenti.dev/v1alpha1", "AIRoutingPolicy", NULL, false, false},
+    [W_ACCESS] = {"aigateway.kagenti.dev/v1alpha1", "AIAccessPolicy", NULL, false, false},
+    [W_GATEWAY] = {"gateway.networking.k8s.io/v1", "Gateway", NULL, false, false},
+    [W_SERVICE] = {"v1", "Service", NULL, false, false},
+    /* generated (A-gateway-ca) but also read: the trust bundle */
+    [W_CONFIGMAP] = {"v1", "ConfigMap", NULL, true, false},
+    [W_BACKEND] = {"gateway.envoyproxy.io/v1alpha1", "Backend", NULL, true, true},
+    [W_AISB] = {"aigateway.envoyproxy.io/v1beta1", "AIServiceBackend", NULL, true, true},
+    [W_BSP] = {"aigateway.envoyproxy.io/v1beta1", "BackendSecurityPolicy", NULL, true, true},
+    [W_ROUTE] = {"aigateway.envoyproxy.io/v1beta1", "AIGatewayRoute", NULL, true, true},
+    [W_BTP] = {"gateway.envoyproxy.io/v1alpha1", "BackendTrafficPolicy", NULL, true, true},
+    [W_CTP] = {"gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy", NULL, true, true},
 };
 
 static int64_t mono_ms(void)
@@ -84,6 +85,73 @@ static bool policy_spec_unchanged(const json_t *old_obj, const json_t *new_obj)
         }
     }
     return same_json(json_object_get(old_obj, "spec"), json_object_get(new_obj, "spec"));
+}
+
+/* ------------------------------------------------------- write echoes */
+
+static char *echo_key(const json_t *obj)
+{
+    const json_t *meta = json_object_get(obj, "metadata");
+    const char *kind = json_string_value(json_object_get(obj, "kind"));
+    const char *ns = json_string_value(json_object_get(meta, "namespace"));
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    char *key = NULL;
+    if (!kind || !name || asprintf(&key, "%s/%s/%s", kind, ns ? ns : "", name) < 0) {
+        return NULL;
+    }
+    return key;
+}
+
+/* "uid/hash": the controller owner's uid and the content-hash annotation, or NULL. */
+static char *echo_value(const json_t *obj)
+{
+    const char *uid = json_string_value(json_object_get(apply_controller_ref(obj), "uid"));
+    const char *hash = json_string_value(json_object_get(
+        json_object_get(json_object_get(obj, "metadata"), "annotations"), APPLY_HASH_ANNOTATION));
+    char *v = NULL;
+    if (!uid || !hash || asprintf(&v, "%s/%s", uid, hash) < 0) {
+        return NULL;
+    }
+    return v;
+}
+
+void controller_note_write(controller *c, const json_t *stamped)
+{
+    char *key = echo_key(stamped);
+    char *val = key ? echo_value(stamped) : NULL;
+    if (val) {
+        pthread_mutex_lock(&c->echo_mu);
+        json_object_set_new(c->echo, key, json_string(val));
+        pthread_mutex_unlock(&c->echo_mu);
+    }
+    free(key);
+    free(val);
+}
+
+/*
+ * True when `obj` (a watch event) holds what aigw last applied to it: the
+ * same controller owner and content hash, so its policy's reconcile would
+ * find nothing to do. A deletion is never one, and forgets the entry.
+ */
+static bool is_echo(controller *c, const json_t *obj, bool deleted)
+{
+    char *key = echo_key(obj);
+    if (!key) {
+        return false;
+    }
+    char *have = deleted ? NULL : echo_value(obj);
+    bool echo = false;
+    pthread_mutex_lock(&c->echo_mu);
+    if (deleted) {
+        json_object_del(c->echo, key);
+    } else {
+        const char *want = json_string_value(json_object_get(c->echo, key));
+        echo = want && have && strcmp(want, have) == 0;
+    }
+    pthread_mutex_unlock(&c->echo_mu);
+    free(key);
+    free(have);
+    return echo;
 }
 
 /* Queues the clean-up of the objects a deleted policy (by uid) left behind. */
@@ -140,6 +208,9 @@ static void on_object(controller *c, watch_id id, const json_t *obj, bool delete
             owned_index_put(c->owned, obj);
             check_owner_alive(c, obj);
         }
+        if (is_echo(c, obj, deleted)) {
+            return; /* our own write coming back: nothing new for its policy */
+        }
     }
     json_t *keys = ref_index_keys_for(c->refs, obj);
     if (id == W_ROUTING || id == W_ACCESS) {
@@ -183,6 +254,31 @@ static void h_delete(const json_t *obj, void *ud)
 {
     watch_ctx *wc = ud;
     on_object(wc->c, wc->id, obj, true);
+}
+
+/*
+ * What the cache keeps of an object. managedFields is never read; of most
+ * generated kinds only metadata is (ownership, the content-hash annotation,
+ * the owner for the event's policy key), so their spec is not kept either: the
+ * cached copy of 1,000 policies' generated objects is then a few MB, not
+ * hundreds.
+ */
+static void trim_cached(json_t *obj, void *ud)
+{
+    const watch_ctx *wc = ud;
+    json_object_del(json_object_get(obj, "metadata"), "managedFields");
+    if (!controller_watches[wc->id].metadata_only) {
+        return;
+    }
+    const char *k;
+    void *tmp;
+    json_t *v;
+    json_object_foreach_safe(obj, tmp, k, v)
+    {
+        if (strcmp(k, "apiVersion") != 0 && strcmp(k, "kind") != 0 && strcmp(k, "metadata") != 0) {
+            json_object_del(obj, k);
+        }
+    }
 }
 
 static void h_synced(void *ud)
@@ -236,6 +332,9 @@ static int secret_event(kube_watch_type type, json_t *obj, void *ud)
     if (type != KUBE_WATCH_DELETED && is_managed(obj)) {
         owned_index_put(c->owned, obj);
         check_owner_alive(c, obj);
+    }
+    if (is_echo(c, obj, type == KUBE_WATCH_DELETED)) {
+        return 0; /* our own write coming back */
     }
     json_t *keys = ref_index_keys_for(c->refs, obj);
     if (keys) {
@@ -492,22 +591,25 @@ controller *controller_new(const controller_config *cfg, char *err, size_t errle
     c->refs = ref_index_new();
     c->owned = owned_index_new();
     c->ev_last = json_object();
+    c->echo = json_object();
     c->workers = calloc((size_t)c->nworkers, sizeof(pthread_t));
     bool locks = pthread_mutex_init(&c->mu, NULL) == 0;
     locks = locks && pthread_mutex_init(&c->ev_mu, NULL) == 0;
+    locks = locks && pthread_mutex_init(&c->echo_mu, NULL) == 0;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     locks = locks && pthread_cond_init(&c->cv, &ca) == 0;
     pthread_condattr_destroy(&ca);
     if (!locks || !c->lease_ns || !c->lease_name || !c->identity || !c->q || !c->refs ||
-        !c->owned || !c->ev_last || !c->workers) {
+        !c->owned || !c->ev_last || !c->echo || !c->workers) {
         snprintf(err, errlen, "out of memory");
         /* free what was made; the locks are destroyed only when all were made */
         wq_free(c->q);
         ref_index_free(c->refs);
         owned_index_free(c->owned);
         json_decref(c->ev_last);
+        json_decref(c->echo);
         free(c->workers);
         free(c->lease_ns);
         free(c->lease_name);
@@ -530,7 +632,8 @@ controller *controller_new(const controller_config *cfg, char *err, size_t errle
     bool ok = c->le != NULL;
     for (int i = 0; i < W_COUNT && ok; i++) {
         c->wctx[i] = (watch_ctx){c, (watch_id)i};
-        kube_reflector_options ro = {.label_selector = controller_watches[i].label_selector};
+        kube_reflector_options ro = {.label_selector = controller_watches[i].label_selector,
+                                     .transform = trim_cached};
         c->refl[i] = kube_reflector_new(c->kc, controller_watches[i].api_version,
                                         controller_watches[i].kind, NULL, &ro, &h, &c->wctx[i]);
         ok = c->refl[i] != NULL;
@@ -653,6 +756,7 @@ void controller_free(controller *c)
     ref_index_free(c->refs);
     owned_index_free(c->owned);
     json_decref(c->ev_last);
+    json_decref(c->echo);
     free(c->workers);
     free(c->lease_ns);
     free(c->lease_name);
@@ -660,5 +764,6 @@ void controller_free(controller *c)
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     pthread_mutex_destroy(&c->ev_mu);
+    pthread_mutex_destroy(&c->echo_mu);
     free(c);
 }

@@ -40,6 +40,7 @@ typedef struct {
     const char *kind;
     const char *label_selector; /* NULL: every object of the kind */
     bool generated;             /* kinds aigw writes: fed into owned_index */
+    bool metadata_only;         /* only metadata is ever read: the cache keeps no more */
 } watch_def;
 
 extern const watch_def controller_watches[W_COUNT];
@@ -88,6 +89,16 @@ struct controller {
     pthread_mutex_t ev_mu;
     json_t *ev_last;
 
+    /*
+     * Our own writes: "Kind/ns/name" -> "uid/hash", the controller owner and
+     * content-hash annotation aigw last applied to that object. A watch event
+     * showing exactly that (typically the echo of the write, which may arrive
+     * before the write's answer) tells the owner's reconcile nothing new, so
+     * it is not queued again.
+     */
+    pthread_mutex_t echo_mu;
+    json_t *echo;
+
     metric *m_reconcile_total;    /* {kind,result} */
     metric *m_reconcile_duration; /* {kind} */
     metric *m_leader;
@@ -110,6 +121,9 @@ typedef enum {
 
 /* Reconciles the policy named by key ("Kind/ns/name"), or cleans up an Orphans key. */
 sync_result sync_policy(controller *c, const char *key);
+
+/* Records `stamped` (an object about to be applied) as what aigw last wrote to it. */
+void controller_note_write(controller *c, const json_t *stamped);
 
 /* The "result" label for a sync_result. */
 const char *sync_result_name(sync_result r);

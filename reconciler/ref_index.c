@@ -14,7 +14,7 @@ typedef struct {
     char *key;     /* "Kind/ns/name" of the policy */
     char *gateway; /* "Gateway/ns/name" */
     json_t *refs;  /* array of strings */
-    json_t *facts; /* {"kind","name","created","deleting","models":[...]} for races */
+    json_t *facts; /* {"kind","name","created","deleting","models":{name:true}} for races */
 } ix_entry;
 
 struct ref_index {
@@ -171,12 +171,15 @@ static void entry_free(ix_entry *e)
     json_decref(e->facts);
 }
 
-/* What the race rule needs of a policy, kept small: no spec beyond model names. */
+/*
+ * What the race rule needs of a policy, kept small: no spec beyond model
+ * names, held as a set so that comparing two policies is one lookup per model.
+ */
 static json_t *facts_of(const json_t *policy, const char *kind)
 {
     const json_t *meta = json_object_get(policy, "metadata");
     const char *created = str_at(meta, "creationTimestamp");
-    json_t *models = json_array();
+    json_t *models = json_object();
     json_t *f = json_pack("{s:s, s:s?, s:s, s:b, s:o}", "kind", kind, "name", str_at(meta, "name"),
                           "created", created ? created : "", "deleting",
                           json_object_get(meta, "deletionTimestamp") != NULL, "models", models);
@@ -188,7 +191,7 @@ static json_t *facts_of(const json_t *policy, const char *kind)
     json_array_foreach(json_object_get(json_object_get(policy, "spec"), "models"), i, m)
     {
         const char *n = str_at(m, "name");
-        if (n && json_array_append_new(models, json_string(n)) != 0) {
+        if (n && json_object_set_new(models, n, json_true()) != 0) {
             json_decref(f);
             return NULL;
         }
@@ -418,17 +421,16 @@ static bool entry_older(const ix_entry *o, const char *created, const char *name
     return c < 0;
 }
 
-static const char *shared_model(const json_t *a, const json_t *b)
+/* The first of `mine` (the policy's models, in spec order) in the set `theirs`. */
+static const char *shared_model(const json_t *mine, const json_t *theirs)
 {
-    size_t i, j;
-    const json_t *x, *y;
-    json_array_foreach(a, i, x)
+    size_t i;
+    const json_t *m;
+    json_array_foreach(mine, i, m)
     {
-        json_array_foreach(b, j, y)
-        {
-            if (json_equal(x, y)) {
-                return json_string_value(x);
-            }
+        const char *n = str_at(m, "name");
+        if (n && json_object_get(theirs, n)) {
+            return n;
         }
     }
     return NULL;
@@ -449,11 +451,11 @@ int ref_index_conflict(ref_index *ix, const json_t *policy, char *winner, size_t
     if (asprintf(&gw_ref, "Gateway/%s/%s", ns, gw) < 0) {
         return 0;
     }
-    json_t *self = facts_of(policy, kind);
+    const json_t *mine = json_object_get(json_object_get(policy, "spec"), "models");
     const ix_entry *best = NULL;
     const char *best_model = NULL;
     pthread_mutex_lock(&ix->mu);
-    for (size_t i = 0; self && i < ix->len; i++) {
+    for (size_t i = 0; i < ix->len; i++) {
         const ix_entry *o = &ix->items[i];
         if (strcmp(o->gateway, gw_ref) != 0 || strcmp(str_at(o->facts, "kind"), kind) != 0 ||
             strcmp(str_at(o->facts, "name"), name) == 0 ||
@@ -463,7 +465,7 @@ int ref_index_conflict(ref_index *ix, const json_t *policy, char *winner, size_t
         }
         const char *m = NULL;
         if (strcmp(kind, KIND_ROUTING) == 0) {
-            m = shared_model(json_object_get(self, "models"), json_object_get(o->facts, "models"));
+            m = shared_model(mine, json_object_get(o->facts, "models"));
             if (!m) {
                 continue;
             }
@@ -479,7 +481,6 @@ int ref_index_conflict(ref_index *ix, const json_t *policy, char *winner, size_t
         snprintf(model, mlen, "%s", best_model ? best_model : "");
     }
     pthread_mutex_unlock(&ix->mu);
-    json_decref(self);
     free(gw_ref);
     return found;
 }

@@ -238,6 +238,7 @@ static void apply_object(sync_ctx *s, const json_t *desired, apply_report *rep)
     } else if (d != APPLY_SKIP) {
         json_t *out = NULL;
         kube_error ke;
+        controller_note_write(s->c, stamped);
         if (kube_apply(s->c->kc, stamped, FIELD_MANAGER, 1, &out, &ke) != 0) {
             char buf[ERRLEN];
             snprintf(msg, sizeof msg, "apply %s %s: %s", kind, name,
