@@ -48,6 +48,19 @@ def proc_status(pid, field):
     return 0
 
 
+def cpu_seconds(pids):
+    """utime + stime of the given processes, in seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid):
     try:
         with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
@@ -169,7 +182,8 @@ def nginx_hwm(p):
 
 
 def fmt_table(rows):
-    head = ["payload", "server", "req/s (median)", "p50 ms", "p99 ms", "p99.9 ms", "errors", "peak RSS MB", "aigw/nginx req/s"]
+    head = ["payload", "server", "req/s (median)", "p50 ms", "p99 ms", "p99.9 ms", "errors", "peak RSS MB",
+            "server CPU us/req", "aigw/nginx req/s", "aigw/nginx CPU"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         lines.append("| " + " | ".join(str(x) for x in r) + " |")
@@ -183,6 +197,7 @@ def main():
     ap.add_argument("--results", required=True)
     ap.add_argument("--seconds", type=int, default=6)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--no-reconcile", action="store_true", help="skip the reconciler figures (quick runs)")
     args = ap.parse_args()
     args.aigw = os.path.abspath(args.aigw)
     out = os.path.abspath(args.out)
@@ -210,14 +225,19 @@ def main():
                 for server, port in order:
                     # nginx serves aigw's captured reply for this payload from replies/<name>
                     url_path = path if server == "aigw" else "/" + name
+                    pids = [aigw.pid] if server == "aigw" else [nginx.pid] + children(nginx.pid)
+                    c0 = cpu_seconds(pids)
                     r = run_wrk("https://127.0.0.1:%d%s" % (port, url_path), bodies[name], args.seconds)
+                    r["cpu_us"] = (cpu_seconds(pids) - c0) * 1e6 / max(1, r["requests"])
                     results[(name, server)].append(r)
-                    print("round %d %-6s %-5s %8.0f req/s p99 %.2f ms errors %d non2xx %d" % (
-                        rnd + 1, name, server, r["rps"], r["p99_us"] / 1000, r["errors"], r["non2xx"]), flush=True)
+                    print("round %d %-6s %-5s %8.0f req/s p99 %.2f ms cpu %.1f us/req errors %d non2xx %d" % (
+                        rnd + 1, name, server, r["rps"], r["p99_us"] / 1000, r["cpu_us"], r["errors"],
+                        r["non2xx"]), flush=True)
                 hwm[(name, "aigw")] = proc_status(aigw.pid, "VmHWM")
                 hwm[(name, "nginx")] = nginx_hwm(nginx)
         rows = []
         medians = {}
+        cpus = {}
         for name, _ in PAYLOADS:
             for server in ("aigw", "nginx"):
                 rs = results[(name, server)]
@@ -227,9 +247,12 @@ def main():
                 p99 = statistics.median(r["p99_us"] for r in rs) / 1000
                 p999 = statistics.median(r["p999_us"] for r in rs) / 1000
                 errs = sum(r["errors"] + r["non2xx"] for r in rs)
+                cpu = statistics.median(r["cpu_us"] for r in rs)
+                cpus[(name, server)] = cpu
                 ratio = "%.2f" % (medians[(name, "aigw")] / med) if server == "nginx" else ""
+                cpu_ratio = "%.1fx" % (cpus[(name, "aigw")] / cpu) if server == "nginx" and cpu > 0 else ""
                 rows.append([name, server, "%.0f" % med, "%.2f" % p50, "%.2f" % p99, "%.2f" % p999,
-                             errs, "%.1f" % (hwm[(name, server)] / 1024), ratio])
+                             errs, "%.1f" % (hwm[(name, server)] / 1024), "%.1f" % cpu, ratio, cpu_ratio])
         # Half load: pace each connection to half of aigw's medium-pod rate.
         half_rate = medians[("medium", "aigw")] / 2
         delay_ms = max(1, int(CONNECTIONS * 1000 / half_rate))
@@ -243,7 +266,9 @@ def main():
 
     recon = ""
     rb = os.path.join(HERE, "reconcile_bench.sh")
-    if os.path.exists(rb):
+    if args.no_reconcile:
+        recon = "Not measured in this run (--no-reconcile).\n"
+    elif os.path.exists(rb):
         r = subprocess.run([rb, args.aigw, os.path.join(out, "reconcile")],
                            capture_output=True, text=True, timeout=900)
         recon = r.stdout if r.returncode == 0 else "reconciler benchmark failed:\n```\n%s\n```\n" % (r.stdout + r.stderr)[-3000:]
@@ -252,11 +277,14 @@ def main():
 
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
     med_ratio = medians[("medium", "aigw")] / medians[("medium", "nginx")]
+    cpu_ratio = cpus[("medium", "aigw")] / max(cpus[("medium", "nginx")], 1e-9)
     report = """# aigw benchmark results
 
 Run: {date} on {cores} cores ({cpu}); {rounds} interleaved rounds of {secs} s per payload and server,
 wrk with {conns} keep-alive TLS connections. nginx {nginx} serves aigw's own reply for each payload
-from a file (same bytes on the wire). Medians over rounds.
+from a file (same bytes on the wire). Medians over rounds. Server CPU per request is the server
+processes' user+system time (/proc/PID/stat; nginx: master and workers) over the run divided by
+the requests answered; wrk shares the 2 cores, so req/s is bounded by both.
 
 {table}
 
@@ -279,6 +307,7 @@ of aigw's measured medium-pod rate).
 ## Targets
 
 - throughput on the medium pod: aigw/nginx = {ratio:.2f} (target >= 0.50): {ratio_ok}
+- server CPU per medium-pod request: aigw {cpu_a:.1f} us, nginx {cpu_n:.1f} us, {cpu_ratio:.1f}x (target 2-4x): {cpu_ok}
 - p99 at half load: {ha_p99:.2f} ms (target < 2 ms): {p99_ok}
 - peak RSS: {peak:.1f} MB (target < 16 MB): {rss_ok}
 
@@ -295,6 +324,8 @@ of aigw's measured medium-pod rate).
            hn_p50=half["nginx"]["p50_us"] / 1000, hn_p99=half["nginx"]["p99_us"] / 1000,
            hn_p999=half["nginx"]["p999_us"] / 1000, hn_err=half["nginx"]["errors"] + half["nginx"]["non2xx"],
            ready=ready_ms, idle=idle_kb / 1024, peak=peak_kb / 1024, ratio=med_ratio,
+           cpu_a=cpus[("medium", "aigw")], cpu_n=cpus[("medium", "nginx")], cpu_ratio=cpu_ratio,
+           cpu_ok="met" if cpu_ratio <= 4 else "MISSED (%.1fx)" % cpu_ratio,
            ratio_ok="met" if med_ratio >= 0.5 else "MISSED by %.0f%%" % ((0.5 - med_ratio) / 0.5 * 100),
            p99_ok="met" if half["aigw"]["p99_us"] < 2000 else "MISSED by %.2f ms" % (half["aigw"]["p99_us"] / 1000 - 2),
            rss_ok="met" if peak_kb < 16 * 1024 else "MISSED by %.1f MB" % (peak_kb / 1024 - 16),

@@ -159,24 +159,39 @@ char *json_pointer_escape(const char *token)
 
 char *json_pointer_join(const char *base, const char *token)
 {
-    char *esc = json_pointer_escape(token);
-    if (esc == NULL) {
+    size_t nb = strlen(base), extra = 0, nt = 0;
+    for (const char *c = token; *c; c++, nt++) {
+        extra += *c == '~' || *c == '/';
+    }
+    char *out = malloc(nb + nt + extra + 2);
+    if (out == NULL) {
         return NULL;
     }
-    size_t n = strlen(base) + strlen(esc) + 2;
-    char *out = malloc(n);
-    if (out != NULL) {
-        snprintf(out, n, "%s/%s", base, esc);
+    memcpy(out, base, nb);
+    size_t o = nb;
+    out[o++] = '/';
+    for (const char *c = token; *c; c++) {
+        if (*c == '~' || *c == '/') {
+            out[o++] = '~';
+            out[o++] = *c == '~' ? '0' : '1';
+        } else {
+            out[o++] = *c;
+        }
     }
-    free(esc);
+    out[o] = '\0';
     return out;
 }
 
 char *json_pointer_join_index(const char *base, size_t index)
 {
-    char num[32];
-    snprintf(num, sizeof num, "%zu", index);
-    return json_pointer_join(base, num);
+    char num[24];
+    char *q = num + sizeof num;
+    *--q = '\0';
+    do {
+        *--q = (char)('0' + index % 10);
+        index /= 10;
+    } while (index != 0);
+    return json_pointer_join(base, q);
 }
 
 /* ---------------------------------------------------------------- applying */

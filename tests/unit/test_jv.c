@@ -173,6 +173,45 @@ static void test_writer(void)
         CU_ASSERT(got != NULL && memcmp(got, want, (size_t)wl) == 0);
         free(got);
     }
+    /* Every 12-bit pair of the table: group i holds i twice (i << 12 | i). */
+    unsigned char *all = malloc(3 * 4096);
+    unsigned char *want = malloc(4 * 4096 + 1);
+    CU_ASSERT_FATAL(all != NULL && want != NULL);
+    for (unsigned i = 0; i < 4096; i++) {
+        unsigned v = i << 12 | i;
+        all[3 * i] = (unsigned char)(v >> 16);
+        all[3 * i + 1] = (unsigned char)(v >> 8);
+        all[3 * i + 2] = (unsigned char)v;
+    }
+    int wl = EVP_EncodeBlock(want, all, 3 * 4096);
+    jbuf_init(&b);
+    jbuf_base64(&b, all, 3 * 4096);
+    char *got = jbuf_take(&b, &len);
+    CU_ASSERT_EQUAL(len, (size_t)wl);
+    CU_ASSERT(got != NULL && memcmp(got, want, (size_t)wl) == 0);
+    free(got);
+    free(want);
+    free(all);
+    /* Strings of every length around the 8-byte scan, with a special byte at each place. */
+    for (size_t n = 1; n < 20; n++) {
+        for (size_t at = 0; at < n; at++) {
+            char in[24];
+            memset(in, 'x', n);
+            in[at] = at % 3 == 0 ? '"' : at % 3 == 1 ? '\\' : '\x01';
+            jbuf_init(&b);
+            jbuf_strn(&b, in, n);
+            char *out = jbuf_take(&b, &len);
+            json_t *back = out != NULL ? json_loadb(out, len, JSON_DECODE_ANY, NULL) : NULL;
+            CU_ASSERT(back != NULL && json_string_length(back) == n &&
+                      memcmp(json_string_value(back), in, n) == 0);
+            jv_doc d;
+            CU_ASSERT(out != NULL && jv_parse(&d, out, len, NULL, 0) == 0 && d.root->n == n &&
+                      memcmp(d.root->s, in, n) == 0);
+            jv_doc_free(&d);
+            json_decref(back);
+            free(out);
+        }
+    }
     /* jansson and jv values written compactly, members in order. */
     json_t *j = json_pack("{s:[i,b,n,s], s:{}, s:f}", "a", 1, 1, "x\ty", "b", "c", 0.5);
     jbuf_init(&b);
