@@ -61,6 +61,11 @@ static void write_all(int fd, const char *p, size_t len)
     }
 }
 
+int log_enabled(log_level level)
+{
+    return (int)level >= atomic_load(&min_level);
+}
+
 void log_event(log_level level, const char *msg, ...)
 {
     if ((int)level < atomic_load(&min_level)) {

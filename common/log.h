@@ -16,6 +16,9 @@ typedef enum { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
 /* Minimum level written (default LOG_INFO). */
 void log_set_level(log_level level);
 
+/* 1 when a line at this level would be written (skip building costly fields otherwise). */
+int log_enabled(log_level level);
+
 /* Parses "debug", "info", "warn", "error"; returns -1 on an unknown name. */
 int log_level_parse(const char *name, log_level *out);
 

@@ -106,9 +106,12 @@ static int result_of(const admission_request *req, const admission_response *res
 static void log_admission(int which, const admission_request *req, int result, double seconds,
                           const admission_response *resp)
 {
+    log_level level = result == RES_DENIED ? LOG_INFO : result == RES_ERROR ? LOG_WARN : LOG_DEBUG;
+    if (!log_enabled(level)) {
+        return;
+    }
     char ms[32];
     snprintf(ms, sizeof ms, "%.3f", seconds * 1000.0);
-    log_level level = result == RES_DENIED ? LOG_INFO : result == RES_ERROR ? LOG_WARN : LOG_DEBUG;
     log_event(level, "admission", "webhook", webhook_names[which], "uid", req->uid, "kind",
               req->kind, "namespace", req->ns, "name", req->name, "operation", req->operation,
               "result", result_names[result], "message", resp->message, "duration_ms", ms,
