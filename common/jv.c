@@ -436,8 +436,7 @@ static int parse_container(parser *ps, jv *v, int depth, int is_object)
             if (ps->p >= ps->end || *ps->p != '"') {
                 return perr(ps, "expected a string key");
             }
-            size_t klen;
-            if (parse_string(ps, &c->key, &klen) != 0) {
+            if (parse_string(ps, &c->key, &c->key_len) != 0) {
                 return -1;
             }
             skip_ws(ps);
@@ -548,9 +547,10 @@ const jv *jv_get(const jv *v, const char *key)
     if (v == NULL || v->type != JV_OBJECT || key == NULL) {
         return NULL;
     }
+    size_t n = strlen(key);
     const jv *found = NULL;
     for (const jv *c = v->child; c != NULL; c = c->next) {
-        if (c->key[0] == key[0] && strcmp(c->key, key) == 0) {
+        if (c->key_len == n && memcmp(c->key, key, n) == 0) {
             found = c;
         }
     }

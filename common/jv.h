@@ -40,7 +40,8 @@ struct jv {
     jv *next;        /* next sibling */
     const char *raw; /* this value's text in the parsed input */
     size_t raw_len;
-    size_t n; /* JV_STRING: byte length; JV_ARRAY/JV_OBJECT: number of children */
+    size_t n;       /* JV_STRING: byte length; JV_ARRAY/JV_OBJECT: number of children */
+    size_t key_len; /* byte length of key */
     jv_type type;
     int is_int; /* JV_NUMBER without fraction or exponent */
 };

@@ -25,7 +25,13 @@ typedef struct {
     const inject_config *cfg;
     inject_result *out;
     const jv *pod, *meta, *spec, *annotations;
-    jbuf val; /* scratch: the value of the operation being recorded */
+    jbuf val;         /* scratch: the value of the operation being recorded */
+    const jv *env_of; /* the container whose env names are in env */
+    struct {
+        const jv *entry;
+        const char *name;
+    } * env;
+    size_t n_env;
     const char *ns;
     const inject_gateway *gw;
     char *endpoint; /* normalised https URL */
@@ -427,17 +433,37 @@ static void member_val(plan *p, json_patch_builder *b, const char *obj_path, con
     p->val.len = 0;
 }
 
-static const jv *env_entry(const jv *c, const char *name, size_t *index)
+/*
+ * The env entry of container c named `name` (its index in *index), NULL when
+ * none. The container's names are read once (a pod may list hundreds of
+ * variables and each is looked up for a dozen names).
+ */
+static const jv *env_entry(plan *p, const jv *c, const char *name, size_t *index)
 {
-    size_t i = 0;
-    jv_foreach(jv_get(c, "env"), e)
-    {
-        const char *n = str_member(e, "name");
-        if (n != NULL && strcmp(n, name) == 0) {
-            *index = i;
-            return e;
+    if (p->env_of != c) {
+        size_t n = jv_size(jv_get(c, "env"));
+        free(p->env);
+        p->env = n > 0 ? calloc(n, sizeof *p->env) : NULL;
+        p->n_env = 0;
+        p->env_of = c;
+        if (n > 0 && p->env == NULL) {
+            p->oom = 1;
+            p->env_of = NULL;
+            return NULL;
         }
-        i++;
+        jv_foreach(jv_get(c, "env"), e)
+        {
+            p->env[p->n_env].entry = e;
+            p->env[p->n_env].name = str_member(e, "name");
+            p->n_env++;
+        }
+    }
+    for (size_t i = 0; i < p->n_env; i++) {
+        const char *n = p->env[i].name;
+        if (n != NULL && n[0] == name[0] && strcmp(n, name) == 0) {
+            *index = i;
+            return p->env[i].entry;
+        }
     }
     return NULL;
 }
@@ -447,7 +473,7 @@ static void add_env(plan *p, json_patch_builder *b, const jv *c, const char *env
                     const char *name, const char *value)
 {
     size_t idx;
-    if (env_entry(c, name, &idx) != NULL) {
+    if (env_entry(p, c, name, &idx) != NULL) {
         return;
     }
     inject_env(&p->val, name, value);
@@ -458,7 +484,7 @@ static void warn_base_urls(plan *p, const jv *c, const char *cname, const char *
 {
     for (size_t k = 0; k < p->cfg->n_base_url_env; k++) {
         size_t idx;
-        const jv *e = env_entry(c, p->cfg->base_url_env[k], &idx);
+        const jv *e = env_entry(p, c, p->cfg->base_url_env[k], &idx);
         const char *v = str_member(e, "value");
         if (e != NULL && v != NULL && strcmp(v, base) != 0) {
             warn(p,
@@ -474,8 +500,10 @@ static void add_no_proxy(plan *p, json_patch_builder *b, const jv *c, const char
                          const char *cname)
 {
     size_t idx;
-    if (env_entry(c, "HTTP_PROXY", &idx) == NULL && env_entry(c, "HTTPS_PROXY", &idx) == NULL &&
-        env_entry(c, "http_proxy", &idx) == NULL && env_entry(c, "https_proxy", &idx) == NULL) {
+    if (env_entry(p, c, "HTTP_PROXY", &idx) == NULL &&
+        env_entry(p, c, "HTTPS_PROXY", &idx) == NULL &&
+        env_entry(p, c, "http_proxy", &idx) == NULL &&
+        env_entry(p, c, "https_proxy", &idx) == NULL) {
         return;
     }
     char extra[300];
@@ -491,10 +519,10 @@ static void add_no_proxy(plan *p, json_patch_builder *b, const jv *c, const char
         snprintf(extra, sizeof extra, "127.0.0.1,localhost");
     }
     const char *var = "NO_PROXY";
-    const jv *e = env_entry(c, var, &idx);
+    const jv *e = env_entry(p, c, var, &idx);
     if (e == NULL) {
         var = "no_proxy";
-        e = env_entry(c, var, &idx);
+        e = env_entry(p, c, var, &idx);
     }
     if (e == NULL) {
         inject_env(&p->val, "NO_PROXY", extra);
@@ -784,6 +812,7 @@ int inject_plan(const inject_input *in, inject_result *out)
     free(p.endpoint);
     free(p.target);
     jbuf_free(&p.val);
+    free(p.env);
     if (p.oom) {
         inject_result_free(out);
         return -1;
