@@ -408,7 +408,7 @@ static char *container_path(const char *list, size_t i, const char *member)
     return str_printf("/spec/%s/%zu/%s", list, i, member);
 }
 
-/* Records the value written into p->val with `how`, then empties p->val. */
+/* Appends the value written into p->val to the array at path, then empties p->val. */
 static void append_val(plan *p, json_patch_builder *b, const char *path)
 {
     if (p->val.failed || json_patch_append(b, path, p->val.p, p->val.len) != 0) {
