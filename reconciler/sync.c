@@ -222,6 +222,18 @@ static void apply_object(sync_ctx *s, const json_t *desired, apply_report *rep)
         report_failure(rep, kind, name, REASON_APPLY_FAILED, "out of memory");
         return;
     }
+    /*
+     * An uncached kind (Secret): the metadata the Secret watch keeps of aigw's
+     * own Secrets tells when it already holds this content; then no read.
+     */
+    if (watch_of_kind(av, kind) < 0 &&
+        owned_index_holds(s->c->owned, kind, ns ? ns : s->ns, name, s->uid,
+                          json_string_value(json_object_get(
+                              json_object_get(json_object_get(stamped, "metadata"), "annotations"),
+                              APPLY_HASH_ANNOTATION)))) {
+        json_decref(stamped);
+        return;
+    }
     if (live_get(s, av, kind, ns ? ns : s->ns, name, &live) != 0) {
         s->transient = true;
         snprintf(msg, sizeof msg, "%s %s: cannot read the live object", kind, name);
