@@ -83,11 +83,11 @@ int owned_index_put(owned_index *ix, const json_t *obj)
     const char *ns = json_string_value(json_object_get(meta, "namespace"));
     const char *hash = json_string_value(
         json_object_get(json_object_get(meta, "annotations"), APPLY_HASH_ANNOTATION));
-    json_t *ref = json_pack("{s:s?, s:s, s:s, s:s, s:s?}", "apiVersion",
-                            json_string_value(json_object_get(obj, "apiVersion")), "kind",
-                            json_string_value(json_object_get(obj, "kind")), "namespace",
-                            ns ? ns : "", "name", json_string_value(json_object_get(meta, "name")),
-                            "hash", hash);
+    json_t *ref =
+        json_pack("{s:s?, s:s, s:s, s:s, s:s?}", "apiVersion",
+                  json_string_value(json_object_get(obj, "apiVersion")), "kind",
+                  json_string_value(json_object_get(obj, "kind")), "namespace", ns ? ns : "",
+                  "name", json_string_value(json_object_get(meta, "name")), "hash", hash);
     int rc = ref ? 0 : -1;
     pthread_mutex_lock(&ix->mu);
     remove_locked(ix, key);
@@ -121,9 +121,9 @@ bool owned_index_holds(owned_index *ix, const char *kind, const char *ns, const 
     }
     pthread_mutex_lock(&ix->mu);
     const char *owner = json_string_value(json_object_get(ix->owner, key));
-    const json_t *ref =
-        owner && strcmp(owner, uid) == 0 ? json_object_get(json_object_get(ix->by_uid, uid), key)
-                                         : NULL;
+    const json_t *ref = owner && strcmp(owner, uid) == 0
+                            ? json_object_get(json_object_get(ix->by_uid, uid), key)
+                            : NULL;
     const char *have = json_string_value(json_object_get(ref, "hash"));
     bool holds = have && strcmp(have, hash) == 0;
     pthread_mutex_unlock(&ix->mu);
