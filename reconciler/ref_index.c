@@ -338,7 +338,8 @@ int ref_index_put(ref_index *ix, const json_t *policy)
         ix->items = n;
         ix->cap = ncap;
     }
-    if (json_object_set_new(ix->by_key, e.key, json_integer((json_int_t)ix->len)) != 0) {
+    if (!ix->items ||
+        json_object_set_new(ix->by_key, e.key, json_integer((json_int_t)ix->len)) != 0) {
         pthread_mutex_unlock(&ix->mu);
         entry_free(&e);
         return -1;
@@ -382,6 +383,9 @@ static bool has_ref(const ix_entry *e, const char *ref)
 /* Adds every indexed policy whose Gateway is `gw_ref` ("Gateway/ns/name"). */
 static int add_gateway_policies(ref_index *ix, json_t *set, const char *gw_ref)
 {
+    if (!ix->items) {
+        return 0;
+    }
     for (size_t i = 0; i < ix->len; i++) {
         if (strcmp(ix->items[i].gateway, gw_ref) == 0 &&
             json_object_set_new(set, ix->items[i].key, json_true()) != 0) {
