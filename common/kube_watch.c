@@ -578,6 +578,19 @@ json_t *kube_reflector_get(kube_reflector *r, const char *ns, const char *name)
     return obj;
 }
 
+json_t *kube_reflector_get_shared(kube_reflector *r, const char *ns, const char *name)
+{
+    char *key = str_printf("%s/%s", ns != NULL ? ns : "", name);
+    if (key == NULL) {
+        return NULL;
+    }
+    pthread_mutex_lock(&r->mu);
+    json_t *obj = json_incref(json_object_get(r->store, key));
+    pthread_mutex_unlock(&r->mu);
+    free(key);
+    return obj;
+}
+
 static int compare_keys(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);

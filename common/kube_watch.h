@@ -108,6 +108,14 @@ int kube_reflector_synced(kube_reflector *r);
 /* A copy of the stored object, or NULL. `ns` "" or NULL for cluster-scoped. */
 json_t *kube_reflector_get(kube_reflector *r, const char *ns, const char *name);
 
+/*
+ * The stored object itself (a new reference: json_decref it), or NULL. A
+ * stored object is never changed (an event replaces it, the transform runs
+ * before it is stored) and jansson's reference counts are atomic, so it costs
+ * no copy; the caller must treat it as read-only.
+ */
+json_t *kube_reflector_get_shared(kube_reflector *r, const char *ns, const char *name);
+
 /* Copies of every stored object, sorted by namespace/name. */
 json_t *kube_reflector_list(kube_reflector *r);
 

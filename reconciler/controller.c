@@ -65,6 +65,19 @@ static void enqueue_all(controller *c)
     }
 }
 
+/* A resync: every policy not already queued, in flight or backing off. */
+static void enqueue_all_idle(controller *c)
+{
+    json_t *keys = ref_index_all_keys(c->refs);
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k)
+    {
+        wq_add_idle(c->q, json_string_value(k));
+    }
+    json_decref(keys);
+}
+
 static bool same_json(const json_t *a, const json_t *b)
 {
     if (!a || !b) {
@@ -189,7 +202,7 @@ static void check_owner_alive(controller *c, const json_t *obj)
     } else {
         return;
     }
-    json_t *policy = kube_reflector_get(c->refl[pw], ns, name);
+    json_t *policy = kube_reflector_get_shared(c->refl[pw], ns, name);
     const char *puid =
         json_string_value(json_object_get(json_object_get(policy, "metadata"), "uid"));
     if (kube_reflector_synced(c->refl[pw]) && (!puid || strcmp(puid, uid) != 0)) {
@@ -533,14 +546,31 @@ static void *worker_main(void *arg)
     }
 }
 
+/* True while the queue has ready or in-flight keys (delayed retries do not count). */
+static bool queue_busy(controller *c)
+{
+    return wq_len(c->q) > 0 || wq_processing_len(c->q) > 0;
+}
+
+/*
+ * Every period, a pass over every policy. A pass does not start while the
+ * previous work (the initial pass after gaining the lease, a burst of events)
+ * is unfinished: it waits for the queue to drain, at most one more period, and
+ * then skips the keys still queued or in flight, so a long convergence is not
+ * doubled by a resync piled on top of it.
+ */
 static void *resync_main(void *arg)
 {
     controller *c = arg;
     while (!stopping(c)) {
         sleep_unless_stopping(c, c->resync_ms);
+        for (int64_t waited = 0; waited < c->resync_ms && !stopping(c) && queue_busy(c);
+             waited += 50) {
+            sleep_unless_stopping(c, 50);
+        }
         if (!stopping(c) && leader_is_leader(c->le)) {
             log_debug("reconcile: resync", (char *)NULL);
-            enqueue_all(c);
+            enqueue_all_idle(c);
         }
     }
     return NULL;

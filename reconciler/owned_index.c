@@ -81,10 +81,13 @@ int owned_index_put(owned_index *ix, const json_t *obj)
     const char *uid = json_string_value(json_object_get(apply_controller_ref(obj), "uid"));
     const json_t *meta = json_object_get(obj, "metadata");
     const char *ns = json_string_value(json_object_get(meta, "namespace"));
-    json_t *ref = json_pack("{s:s?, s:s, s:s, s:s}", "apiVersion",
-                            json_string_value(json_object_get(obj, "apiVersion")), "kind",
-                            json_string_value(json_object_get(obj, "kind")), "namespace",
-                            ns ? ns : "", "name", json_string_value(json_object_get(meta, "name")));
+    const char *hash = json_string_value(
+        json_object_get(json_object_get(meta, "annotations"), APPLY_HASH_ANNOTATION));
+    json_t *ref =
+        json_pack("{s:s?, s:s, s:s, s:s, s:s?}", "apiVersion",
+                  json_string_value(json_object_get(obj, "apiVersion")), "kind",
+                  json_string_value(json_object_get(obj, "kind")), "namespace", ns ? ns : "",
+                  "name", json_string_value(json_object_get(meta, "name")), "hash", hash);
     int rc = ref ? 0 : -1;
     pthread_mutex_lock(&ix->mu);
     remove_locked(ix, key);
@@ -106,6 +109,26 @@ int owned_index_put(owned_index *ix, const json_t *obj)
     json_decref(ref);
     free(key);
     return rc;
+}
+
+bool owned_index_holds(owned_index *ix, const char *kind, const char *ns, const char *name,
+                       const char *uid, const char *hash)
+{
+    char *key = NULL;
+    if (!kind || !name || !uid || !hash ||
+        asprintf(&key, "%s/%s/%s", kind, ns ? ns : "", name) < 0) {
+        return false;
+    }
+    pthread_mutex_lock(&ix->mu);
+    const char *owner = json_string_value(json_object_get(ix->owner, key));
+    const json_t *ref = owner && strcmp(owner, uid) == 0
+                            ? json_object_get(json_object_get(ix->by_uid, uid), key)
+                            : NULL;
+    const char *have = json_string_value(json_object_get(ref, "hash"));
+    bool holds = have && strcmp(have, hash) == 0;
+    pthread_mutex_unlock(&ix->mu);
+    free(key);
+    return holds;
 }
 
 void owned_index_remove(owned_index *ix, const json_t *obj)

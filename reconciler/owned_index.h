@@ -11,6 +11,7 @@
 #define AIGW_RECONCILER_OWNED_INDEX_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 typedef struct owned_index owned_index;
 
@@ -23,6 +24,14 @@ void owned_index_free(owned_index *ix);
  * 0 ok, -1 allocation failure.
  */
 int owned_index_put(owned_index *ix, const json_t *obj);
+
+/*
+ * True when the index records kind/ns/name with its controller ownerReference
+ * carrying `uid` and the applied-hash annotation equal to `hash`: the object
+ * already holds what aigw would apply, so it needs neither a read nor a write.
+ */
+bool owned_index_holds(owned_index *ix, const char *kind, const char *ns, const char *name,
+                       const char *uid, const char *hash);
 
 /* Forgets an object (by apiVersion/kind/namespace/name). */
 void owned_index_remove(owned_index *ix, const json_t *obj);

@@ -35,6 +35,7 @@ struct work_queue {
     wq_entry *delayed_list;
     size_t ndelayed;
     bool shutdown;
+    size_t nprocessing;
     int64_t base_ms, max_ms;
 };
 
@@ -274,6 +275,20 @@ wq_status wq_add(work_queue *q, const char *key)
     return st;
 }
 
+wq_status wq_add_idle(work_queue *q, const char *key)
+{
+    pthread_mutex_lock(&q->mu);
+    wq_status st = WQ_OK;
+    wq_entry *e = find(q, key);
+    if (q->shutdown) {
+        st = WQ_SHUTDOWN;
+    } else if (!e || !(e->queued || e->processing || e->dirty || e->delayed)) {
+        st = add_delayed_locked(q, key, 0, false);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return st;
+}
+
 wq_status wq_add_after(work_queue *q, const char *key, int64_t delay_ms)
 {
     pthread_mutex_lock(&q->mu);
@@ -342,6 +357,7 @@ wq_status wq_get(work_queue *q, int64_t timeout_ms, char **key_out)
             e->qnext = NULL;
             e->queued = false;
             e->processing = true;
+            q->nprocessing++;
             q->ready--;
             pthread_mutex_unlock(&q->mu);
             *key_out = k;
@@ -372,6 +388,7 @@ void wq_done(work_queue *q, const char *key)
     wq_entry *e = find(q, key);
     if (e && e->processing) {
         e->processing = false;
+        q->nprocessing--;
         if (e->dirty) {
             e->dirty = false;
             if (!q->shutdown) {
@@ -396,6 +413,14 @@ size_t wq_len(work_queue *q)
 {
     pthread_mutex_lock(&q->mu);
     size_t n = q->ready;
+    pthread_mutex_unlock(&q->mu);
+    return n;
+}
+
+size_t wq_processing_len(work_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    size_t n = q->nprocessing;
     pthread_mutex_unlock(&q->mu);
     return n;
 }

@@ -41,6 +41,14 @@ void wq_free(work_queue *q);
 /* Adds a key now. WQ_OK, WQ_SHUTDOWN (ignored) or WQ_ERROR. */
 wq_status wq_add(work_queue *q, const char *key);
 
+/*
+ * Adds a key now unless the queue already has work for it: queued, being
+ * processed (it is not marked to run again), or waiting for a delay or a
+ * backoff. For periodic resyncs, which must not pile a second pass on keys
+ * not yet through the first. WQ_OK (added or skipped), WQ_SHUTDOWN or WQ_ERROR.
+ */
+wq_status wq_add_idle(work_queue *q, const char *key);
+
 /* Adds a key once `delay_ms` has passed (<= 0: now). An earlier pending delay wins. */
 wq_status wq_add_after(work_queue *q, const char *key, int64_t delay_ms);
 
@@ -68,6 +76,9 @@ void wq_shutdown(work_queue *q);
 
 /* Keys ready now (not counting delayed or in-process keys). */
 size_t wq_len(work_queue *q);
+
+/* Keys being processed (between wq_get and wq_done). */
+size_t wq_processing_len(work_queue *q);
 
 /* Keys waiting for a delay. */
 size_t wq_delayed_len(work_queue *q);

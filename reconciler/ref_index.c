@@ -17,10 +17,18 @@ typedef struct {
     json_t *facts; /* {"kind","name","created","deleting","models":{name:true}} for races */
 } ix_entry;
 
+/*
+ * Besides the entries, three lookups keep every event and every reconcile
+ * independent of the number of policies: by_key (policy key -> index into
+ * items), claims ("Gateway/ns/name\nmodel" -> {policy key: true}, the
+ * AIRoutingPolicies naming a model on a Gateway) and access_gw
+ * ("Gateway/ns/name" -> number of AIAccessPolicies not being deleted).
+ */
 struct ref_index {
     pthread_mutex_t mu;
     ix_entry *items;
     size_t len, cap;
+    json_t *by_key, *claims, *access_gw;
 };
 
 int policy_key_split(const char *key, char *kind, char *ns, char *name, size_t len)
@@ -156,7 +164,16 @@ json_t *ref_index_refs_of(const json_t *policy)
 ref_index *ref_index_new(void)
 {
     ref_index *ix = calloc(1, sizeof *ix);
-    if (ix && pthread_mutex_init(&ix->mu, NULL) != 0) {
+    if (!ix) {
+        return NULL;
+    }
+    ix->by_key = json_object();
+    ix->claims = json_object();
+    ix->access_gw = json_object();
+    if (!ix->by_key || !ix->claims || !ix->access_gw || pthread_mutex_init(&ix->mu, NULL) != 0) {
+        json_decref(ix->by_key);
+        json_decref(ix->claims);
+        json_decref(ix->access_gw);
         free(ix);
         return NULL;
     }
@@ -208,18 +225,74 @@ void ref_index_free(ref_index *ix)
         entry_free(&ix->items[i]);
     }
     free(ix->items);
+    json_decref(ix->by_key);
+    json_decref(ix->claims);
+    json_decref(ix->access_gw);
     pthread_mutex_destroy(&ix->mu);
     free(ix);
 }
 
 static ix_entry *find_locked(ref_index *ix, const char *key)
 {
-    for (size_t i = 0; i < ix->len; i++) {
-        if (strcmp(ix->items[i].key, key) == 0) {
-            return &ix->items[i];
+    const json_t *at = json_object_get(ix->by_key, key);
+    return at ? &ix->items[json_integer_value(at)] : NULL;
+}
+
+static char *claim_key(const char *gateway, const char *model)
+{
+    char *k = NULL;
+    return asprintf(&k, "%s\n%s", gateway, model) < 0 ? NULL : k;
+}
+
+static bool entry_deleting(const ix_entry *e)
+{
+    return json_is_true(json_object_get(e->facts, "deleting"));
+}
+
+/* Adds (add) or removes an entry's claims and access-policy count. 0 ok, -1 OOM. */
+static int index_locked(ref_index *ix, const ix_entry *e, bool add)
+{
+    int rc = 0;
+    if (strcmp(str_at(e->facts, "kind"), KIND_ACCESS) == 0) {
+        if (entry_deleting(e)) {
+            return 0;
         }
+        json_int_t n = json_integer_value(json_object_get(ix->access_gw, e->gateway));
+        n += add ? 1 : -1;
+        if (n > 0) {
+            rc = json_object_set_new(ix->access_gw, e->gateway, json_integer(n));
+        } else {
+            json_object_del(ix->access_gw, e->gateway);
+        }
+        return rc;
     }
-    return NULL;
+    const char *m;
+    json_t *v;
+    json_object_foreach(json_object_get(e->facts, "models"), m, v)
+    {
+        char *ck = claim_key(e->gateway, m);
+        if (!ck) {
+            return -1;
+        }
+        json_t *set = json_object_get(ix->claims, ck);
+        if (add) {
+            if (!set) {
+                set = json_object();
+                if (!set || json_object_set_new(ix->claims, ck, set) != 0) {
+                    free(ck);
+                    return -1;
+                }
+            }
+            rc |= json_object_set_new(set, e->key, json_true());
+        } else if (set) {
+            json_object_del(set, e->key);
+            if (json_object_size(set) == 0) {
+                json_object_del(ix->claims, ck);
+            }
+        }
+        free(ck);
+    }
+    return rc;
 }
 
 int ref_index_put(ref_index *ix, const json_t *policy)
@@ -247,10 +320,12 @@ int ref_index_put(ref_index *ix, const json_t *policy)
     pthread_mutex_lock(&ix->mu);
     ix_entry *old = find_locked(ix, e.key);
     if (old) {
+        index_locked(ix, old, false);
         entry_free(old);
         *old = e;
+        int rc = index_locked(ix, old, true);
         pthread_mutex_unlock(&ix->mu);
-        return 0;
+        return rc;
     }
     if (ix->len == ix->cap) {
         size_t ncap = ix->cap ? ix->cap * 2 : 16;
@@ -263,9 +338,16 @@ int ref_index_put(ref_index *ix, const json_t *policy)
         ix->items = n;
         ix->cap = ncap;
     }
+    if (!ix->items ||
+        json_object_set_new(ix->by_key, e.key, json_integer((json_int_t)ix->len)) != 0) {
+        pthread_mutex_unlock(&ix->mu);
+        entry_free(&e);
+        return -1;
+    }
     ix->items[ix->len++] = e;
+    int rc = index_locked(ix, &ix->items[ix->len - 1], true);
     pthread_mutex_unlock(&ix->mu);
-    return 0;
+    return rc;
 }
 
 void ref_index_remove(ref_index *ix, const char *key)
@@ -273,8 +355,14 @@ void ref_index_remove(ref_index *ix, const char *key)
     pthread_mutex_lock(&ix->mu);
     ix_entry *e = find_locked(ix, key);
     if (e) {
+        index_locked(ix, e, false);
+        json_object_del(ix->by_key, e->key);
         entry_free(e);
+        size_t at = (size_t)(e - ix->items);
         *e = ix->items[--ix->len];
+        if (at < ix->len) {
+            json_object_set_new(ix->by_key, e->key, json_integer((json_int_t)at));
+        }
     }
     pthread_mutex_unlock(&ix->mu);
 }
@@ -295,6 +383,9 @@ static bool has_ref(const ix_entry *e, const char *ref)
 /* Adds every indexed policy whose Gateway is `gw_ref` ("Gateway/ns/name"). */
 static int add_gateway_policies(ref_index *ix, json_t *set, const char *gw_ref)
 {
+    if (!ix->items) {
+        return 0;
+    }
     for (size_t i = 0; i < ix->len; i++) {
         if (strcmp(ix->items[i].gateway, gw_ref) == 0 &&
             json_object_set_new(set, ix->items[i].key, json_true()) != 0) {
@@ -302,6 +393,62 @@ static int add_gateway_policies(ref_index *ix, json_t *set, const char *gw_ref)
         }
     }
     return 0;
+}
+
+/* Adds the keys of a claim set ({key: true}) except `self`. */
+static int add_claimants(json_t *set, const json_t *claimants, const char *self)
+{
+    int rc = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)claimants, k, v)
+    {
+        if (strcmp(k, self) != 0) {
+            rc |= json_object_set_new(set, k, json_true());
+        }
+    }
+    return rc;
+}
+
+/*
+ * The policies a change of policy `key` (kind `pk`) concerns, on Gateway
+ * `gw_ref`: for an AIAccessPolicy every policy on the Gateway (routes follow
+ * the listeners it secures, another access policy may win or lose the
+ * Gateway); for an AIRoutingPolicy only the routing policies naming one of
+ * `models` there (a race won or ended). `models` is an array of {"name"}
+ * (a spec) or an object of names (the index's facts).
+ */
+static int add_dependents(ref_index *ix, json_t *set, const char *pk, const char *key,
+                          const char *gw_ref, const json_t *models)
+{
+    if (strcmp(pk, KIND_ACCESS) == 0) {
+        return add_gateway_policies(ix, set, gw_ref);
+    }
+    int rc = 0;
+    size_t i;
+    const json_t *m;
+    const char *name;
+    json_t *v;
+    if (json_is_array(models)) {
+        json_array_foreach(models, i, m)
+        {
+            char *ck = str_at(m, "name") ? claim_key(gw_ref, str_at(m, "name")) : NULL;
+            if (ck) {
+                rc |= add_claimants(set, json_object_get(ix->claims, ck), key);
+            }
+            free(ck);
+        }
+    } else {
+        json_object_foreach((json_t *)models, name, v)
+        {
+            char *ck = claim_key(gw_ref, name);
+            if (ck) {
+                rc |= add_claimants(set, json_object_get(ix->claims, ck), key);
+            }
+            free(ck);
+        }
+    }
+    return rc;
 }
 
 static int keys_for_locked(ref_index *ix, const json_t *obj, json_t *set)
@@ -329,14 +476,16 @@ static int keys_for_locked(ref_index *ix, const json_t *obj, json_t *set)
             return -1;
         }
         const ix_entry *old = find_locked(ix, key);
-        free(key);
         if (old) {
-            rc |= add_gateway_policies(ix, set, old->gateway);
+            rc |= add_dependents(ix, set, pk, key, old->gateway,
+                                 json_object_get(old->facts, "models"));
         }
         if (gw && asprintf(&ref, "Gateway/%s/%s", ns, gw) >= 0) {
-            rc |= add_gateway_policies(ix, set, ref);
+            rc |= add_dependents(ix, set, pk, key, ref,
+                                 json_object_get(json_object_get(obj, "spec"), "models"));
             free(ref);
         }
+        free(key);
         return rc;
     }
     /* a generated object: its controller owner */
@@ -421,19 +570,13 @@ static bool entry_older(const ix_entry *o, const char *created, const char *name
     return c < 0;
 }
 
-/* The first of `mine` (the policy's models, in spec order) in the set `theirs`. */
-static const char *shared_model(const json_t *mine, const json_t *theirs)
+/* True when `o` is another policy of `kind`, not being deleted, older than (created, name). */
+static bool entry_contends(const ix_entry *o, const char *kind, const char *name,
+                           const char *created)
 {
-    size_t i;
-    const json_t *m;
-    json_array_foreach(mine, i, m)
-    {
-        const char *n = str_at(m, "name");
-        if (n && json_object_get(theirs, n)) {
-            return n;
-        }
-    }
-    return NULL;
+    return strcmp(str_at(o->facts, "kind"), kind) == 0 &&
+           strcmp(str_at(o->facts, "name"), name) != 0 && !entry_deleting(o) &&
+           entry_older(o, created ? created : "", name);
 }
 
 int ref_index_conflict(ref_index *ix, const json_t *policy, char *winner, size_t wlen, char *model,
@@ -455,24 +598,40 @@ int ref_index_conflict(ref_index *ix, const json_t *policy, char *winner, size_t
     const ix_entry *best = NULL;
     const char *best_model = NULL;
     pthread_mutex_lock(&ix->mu);
-    for (size_t i = 0; i < ix->len; i++) {
-        const ix_entry *o = &ix->items[i];
-        if (strcmp(o->gateway, gw_ref) != 0 || strcmp(str_at(o->facts, "kind"), kind) != 0 ||
-            strcmp(str_at(o->facts, "name"), name) == 0 ||
-            json_is_true(json_object_get(o->facts, "deleting")) ||
-            !entry_older(o, created ? created : "", name)) {
-            continue;
+    if (strcmp(kind, KIND_ROUTING) == 0) {
+        /* only the policies claiming one of its models: my models in spec order */
+        size_t i;
+        const json_t *mm;
+        json_array_foreach(mine, i, mm)
+        {
+            const char *m = str_at(mm, "name");
+            char *ck = m ? claim_key(gw_ref, m) : NULL;
+            const char *k;
+            json_t *v;
+            json_object_foreach(json_object_get(ix->claims, ck ? ck : ""), k, v)
+            {
+                const ix_entry *o = find_locked(ix, k);
+                if (!o || !entry_contends(o, kind, name, created)) {
+                    continue;
+                }
+                if (!best ||
+                    entry_older(o, str_at(best->facts, "created"), str_at(best->facts, "name"))) {
+                    best = o;
+                    best_model = m;
+                }
+            }
+            free(ck);
         }
-        const char *m = NULL;
-        if (strcmp(kind, KIND_ROUTING) == 0) {
-            m = shared_model(mine, json_object_get(o->facts, "models"));
-            if (!m) {
+    } else {
+        for (size_t i = 0; i < ix->len; i++) {
+            const ix_entry *o = &ix->items[i];
+            if (strcmp(o->gateway, gw_ref) != 0 || !entry_contends(o, kind, name, created)) {
                 continue;
             }
-        }
-        if (!best || entry_older(o, str_at(best->facts, "created"), str_at(best->facts, "name"))) {
-            best = o;
-            best_model = m;
+            if (!best ||
+                entry_older(o, str_at(best->facts, "created"), str_at(best->facts, "name"))) {
+                best = o;
+            }
         }
     }
     int found = best != NULL;
@@ -493,7 +652,10 @@ bool ref_index_gateway_has(ref_index *ix, const char *kind, const char *ns, cons
     }
     bool found = false;
     pthread_mutex_lock(&ix->mu);
-    for (size_t i = 0; i < ix->len && !found; i++) {
+    if (strcmp(kind, KIND_ACCESS) == 0) {
+        found = json_integer_value(json_object_get(ix->access_gw, gw_ref)) > 0;
+    }
+    for (size_t i = 0; i < ix->len && !found && strcmp(kind, KIND_ACCESS) != 0; i++) {
         const ix_entry *o = &ix->items[i];
         found = strcmp(o->gateway, gw_ref) == 0 && strcmp(str_at(o->facts, "kind"), kind) == 0 &&
                 !json_is_true(json_object_get(o->facts, "deleting"));

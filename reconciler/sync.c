@@ -174,7 +174,7 @@ static int live_get(sync_ctx *s, const char *api_version, const char *kind, cons
     *out = NULL;
     int w = watch_of_kind(api_version, kind);
     if (w >= 0) {
-        *out = kube_reflector_get(s->c->refl[w], ns, name);
+        *out = kube_reflector_get_shared(s->c->refl[w], ns, name);
         if (*out || !controller_watches[w].label_selector) {
             return 0;
         }
@@ -220,6 +220,18 @@ static void apply_object(sync_ctx *s, const json_t *desired, apply_report *rep)
     if (!stamped) {
         s->transient = true;
         report_failure(rep, kind, name, REASON_APPLY_FAILED, "out of memory");
+        return;
+    }
+    /*
+     * An uncached kind (Secret): the metadata the Secret watch keeps of aigw's
+     * own Secrets tells when it already holds this content; then no read.
+     */
+    if (watch_of_kind(av, kind) < 0 &&
+        owned_index_holds(s->c->owned, kind, ns ? ns : s->ns, name, s->uid,
+                          json_string_value(json_object_get(
+                              json_object_get(json_object_get(stamped, "metadata"), "annotations"),
+                              APPLY_HASH_ANNOTATION)))) {
+        json_decref(stamped);
         return;
     }
     if (live_get(s, av, kind, ns ? ns : s->ns, name, &live) != 0) {
@@ -559,7 +571,7 @@ static sync_result sync_routing(sync_ctx *s, status_builder *b)
     }
     status_builder_condition(b, COND_ACCEPTED, true, REASON_ACCEPTED, "the spec is valid");
 
-    json_t *gateway = kube_reflector_get(s->c->refl[W_GATEWAY], s->ns, target_name(s->obj));
+    json_t *gateway = kube_reflector_get_shared(s->c->refl[W_GATEWAY], s->ns, target_name(s->obj));
     if (gateway) {
         status_builder_condition(b, COND_GATEWAY_BOUND, true, REASON_GATEWAY_BOUND,
                                  "Gateway %s found", target_name(s->obj));
@@ -678,7 +690,7 @@ static int set_finalizer(sync_ctx *s, bool add)
 static int release_gateway(sync_ctx *s)
 {
     const char *gw = target_name(s->obj);
-    json_t *live = gw ? kube_reflector_get(s->c->refl[W_GATEWAY], s->ns, gw) : NULL;
+    json_t *live = gw ? kube_reflector_get_shared(s->c->refl[W_GATEWAY], s->ns, gw) : NULL;
     if (!live) {
         return 0;
     }
@@ -729,7 +741,7 @@ static void read_bundle(sync_ctx *s, const policy_access *p, time_t now, spiffe_
 {
     memset(in, 0, sizeof *in);
     *bundle_ok = false;
-    json_t *cm = kube_reflector_get(s->c->refl[W_CONFIGMAP], p->bundle.ns, p->bundle.name);
+    json_t *cm = kube_reflector_get_shared(s->c->refl[W_CONFIGMAP], p->bundle.ns, p->bundle.name);
     const char *data =
         json_string_value(json_object_get(json_object_get(cm, "data"), p->bundle.key));
     if (!data) {
@@ -833,7 +845,7 @@ static int program_gateway(sync_ctx *s, const intent_access *ia, char *msg, size
     if (!cfg) {
         return 0;
     }
-    json_t *live = kube_reflector_get(s->c->refl[W_GATEWAY], s->ns, target_name(s->obj));
+    json_t *live = kube_reflector_get_shared(s->c->refl[W_GATEWAY], s->ns, target_name(s->obj));
     bool same = live && gateway_already_set(cfg, live);
     json_decref(live);
     int rc = 0;
@@ -941,7 +953,7 @@ static sync_result sync_access_spec(sync_ctx *s, status_builder *b, const policy
     }
     status_builder_condition(b, COND_ACCEPTED, true, REASON_ACCEPTED, "the spec is valid");
     time_t now = time(NULL);
-    json_t *gateway = kube_reflector_get(s->c->refl[W_GATEWAY], s->ns, target_name(s->obj));
+    json_t *gateway = kube_reflector_get_shared(s->c->refl[W_GATEWAY], s->ns, target_name(s->obj));
     json_t *svc = envoy_service(s);
     spiffe_bundle bundle;
     memset(&bundle, 0, sizeof bundle);
@@ -1123,7 +1135,7 @@ sync_result sync_policy(controller *c, const char *key)
         return sync_orphans(c, key, ns, name);
     }
     bool routing = strcmp(kind, KIND_ROUTING) == 0;
-    json_t *obj = kube_reflector_get(c->refl[routing ? W_ROUTING : W_ACCESS], ns, name);
+    json_t *obj = kube_reflector_get_shared(c->refl[routing ? W_ROUTING : W_ACCESS], ns, name);
     if (!obj) {
         pthread_mutex_lock(&c->ev_mu);
         json_object_del(c->ev_last, key);

@@ -83,4 +83,31 @@ static void test_put_list_move_remove(void)
     owned_index_free(ix);
 }
 
-UNIT_SUITE(owned_index, UNIT_CASE(test_put_list_move_remove));
+/* An unchanged generated Secret is known from its metadata: no read, no write. */
+static void test_holds(void)
+{
+    owned_index *ix = owned_index_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
+    json_t *s = gen("Secret", "p-openai-credentials", "uid-1");
+    json_object_set_new(json_object_get(s, "metadata"), "annotations",
+                        json_pack("{s:s}", "aigateway.kagenti.dev/applied-hash", "h1"));
+    CU_ASSERT_EQUAL(owned_index_put(ix, s), 0);
+    CU_ASSERT_TRUE(owned_index_holds(ix, "Secret", "team", "p-openai-credentials", "uid-1", "h1"));
+    /* other content, other owner, other name: a read decides */
+    CU_ASSERT_FALSE(owned_index_holds(ix, "Secret", "team", "p-openai-credentials", "uid-1", "h2"));
+    CU_ASSERT_FALSE(owned_index_holds(ix, "Secret", "team", "p-openai-credentials", "uid-2", "h1"));
+    CU_ASSERT_FALSE(owned_index_holds(ix, "Secret", "team", "other", "uid-1", "h1"));
+    CU_ASSERT_FALSE(owned_index_holds(ix, "Secret", "team", "p-openai-credentials", "uid-1", NULL));
+    /* a change seen by the watch replaces what is known */
+    json_object_set_new(json_object_get(json_object_get(s, "metadata"), "annotations"),
+                        "aigateway.kagenti.dev/applied-hash", json_string("h2"));
+    CU_ASSERT_EQUAL(owned_index_put(ix, s), 0);
+    CU_ASSERT_FALSE(owned_index_holds(ix, "Secret", "team", "p-openai-credentials", "uid-1", "h1"));
+    CU_ASSERT_TRUE(owned_index_holds(ix, "Secret", "team", "p-openai-credentials", "uid-1", "h2"));
+    owned_index_remove(ix, s);
+    CU_ASSERT_FALSE(owned_index_holds(ix, "Secret", "team", "p-openai-credentials", "uid-1", "h2"));
+    json_decref(s);
+    owned_index_free(ix);
+}
+
+UNIT_SUITE(owned_index, UNIT_CASE(test_put_list_move_remove), UNIT_CASE(test_holds));

@@ -211,7 +211,47 @@ static void test_concurrent_exclusive(void)
     wq_free(c.q);
 }
 
+/* A resync (wq_add_idle) adds nothing for keys queued, in flight or backing off. */
+static void test_add_idle_skips_pending(void)
+{
+    work_queue *q = wq_new(1000, 10000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+    CU_ASSERT_EQUAL(wq_add(q, "a"), WQ_OK);
+    CU_ASSERT_EQUAL(wq_add(q, "b"), WQ_OK);
+    char *k = NULL;
+    CU_ASSERT_EQUAL_FATAL(wq_get(q, 0, &k), WQ_OK);
+    CU_ASSERT_STRING_EQUAL(k, "a");
+    CU_ASSERT_EQUAL(wq_processing_len(q), 1);
+    /* "a" in flight, "b" queued, "c" backing off, "d" unknown */
+    CU_ASSERT_EQUAL(wq_add_backoff(q, "c"), WQ_OK);
+    CU_ASSERT_EQUAL(wq_add_idle(q, "a"), WQ_OK);
+    CU_ASSERT_EQUAL(wq_add_idle(q, "b"), WQ_OK);
+    CU_ASSERT_EQUAL(wq_add_idle(q, "c"), WQ_OK);
+    CU_ASSERT_EQUAL(wq_add_idle(q, "d"), WQ_OK);
+    CU_ASSERT_EQUAL(wq_len(q), 2); /* b, d */
+    CU_ASSERT_EQUAL(wq_delayed_len(q), 1);
+    wq_done(q, "a");
+    free(k);
+    CU_ASSERT_EQUAL(wq_processing_len(q), 0);
+    /* "a" was not marked to run again */
+    CU_ASSERT_EQUAL(wq_len(q), 2);
+    CU_ASSERT_EQUAL(wq_get(q, 0, &k), WQ_OK);
+    CU_ASSERT_STRING_EQUAL(k, "b");
+    wq_done(q, k);
+    free(k);
+    CU_ASSERT_EQUAL(wq_get(q, 0, &k), WQ_OK);
+    CU_ASSERT_STRING_EQUAL(k, "d");
+    wq_done(q, k);
+    free(k);
+    /* idle again: a resync adds it */
+    CU_ASSERT_EQUAL(wq_add_idle(q, "a"), WQ_OK);
+    CU_ASSERT_EQUAL(wq_len(q), 1);
+    wq_shutdown(q);
+    CU_ASSERT_EQUAL(wq_add_idle(q, "z"), WQ_SHUTDOWN);
+    wq_free(q);
+}
+
 UNIT_SUITE(queue, UNIT_CASE(test_backoff_delay), UNIT_CASE(test_dedup_fifo),
            UNIT_CASE(test_readd_while_processing), UNIT_CASE(test_delayed_add),
            UNIT_CASE(test_backoff_and_forget), UNIT_CASE(test_shutdown_wakes),
-           UNIT_CASE(test_concurrent_exclusive));
+           UNIT_CASE(test_concurrent_exclusive), UNIT_CASE(test_add_idle_skips_pending));

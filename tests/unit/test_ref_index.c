@@ -67,6 +67,8 @@ static void test_keys_for(void)
     ref_index *ix = ref_index_new();
     CU_ASSERT_PTR_NOT_NULL_FATAL(ix);
     json_t *r = load(ROUTING), *a = load(ACCESS);
+    json_object_set_new(json_object_get(r, "spec"), "models",
+                        json_pack("[{s:s}]", "name", "gpt-4o"));
     CU_ASSERT_EQUAL(ref_index_put(ix, r), 0);
     CU_ASSERT_EQUAL(ref_index_put(ix, a), 0);
     CU_ASSERT_EQUAL(ref_index_put(ix, r), 0); /* replace, no duplicate */
@@ -103,12 +105,25 @@ static void test_keys_for(void)
     const char *want_gen[] = {"AIRoutingPolicy/team/r"};
     check_keys(ref_index_keys_for(ix, gen), want_gen, 1);
 
-    /* a policy event: itself plus every policy on its Gateway, also a new one */
+    /*
+     * a routing policy event: itself plus the routing policies naming one of
+     * its models on its Gateway (a race), not every policy on the Gateway
+     */
     json_t *r2 = load(ROUTING);
     json_object_set_new(json_object_get(r2, "metadata"), "name", json_string("r2"));
-    const char *want_r2[] = {"AIAccessPolicy/team/a", "AIRoutingPolicy/team/r",
-                             "AIRoutingPolicy/team/r2"};
-    check_keys(ref_index_keys_for(ix, r2), want_r2, 3);
+    json_object_set_new(json_object_get(r2, "spec"), "models",
+                        json_pack("[{s:s}]", "name", "gpt-4o"));
+    const char *want_r2[] = {"AIRoutingPolicy/team/r", "AIRoutingPolicy/team/r2"};
+    check_keys(ref_index_keys_for(ix, r2), want_r2, 2);
+    json_t *r3 = load(ROUTING);
+    json_object_set_new(json_object_get(r3, "metadata"), "name", json_string("r3"));
+    json_object_set_new(json_object_get(r3, "spec"), "models",
+                        json_pack("[{s:s}]", "name", "another-model"));
+    const char *want_r3[] = {"AIRoutingPolicy/team/r3"};
+    check_keys(ref_index_keys_for(ix, r3), want_r3, 1);
+    json_decref(r3);
+    /* an access policy event: every policy on its Gateway (routes follow its listeners) */
+    check_keys(ref_index_keys_for(ix, a), all, 2);
 
     /* a policy moved to another Gateway still wakes the old Gateway's policies */
     json_t *moved = load(ACCESS);
@@ -194,6 +209,28 @@ static void test_conflict(void)
     CU_ASSERT_EQUAL(ref_index_conflict(ix, y, w, sizeof w, m, sizeof m), 1);
     CU_ASSERT_STRING_EQUAL(w, "a");
     CU_ASSERT_EQUAL(ref_index_conflict(ix, x, w, sizeof w, m, sizeof m), 0);
+    /* the Gateway keeps an access policy until the last one goes or is being deleted */
+    ref_index_remove(ix, "AIAccessPolicy/team/a");
+    CU_ASSERT_TRUE(ref_index_gateway_has(ix, KIND_ACCESS, "team", "gw"));
+    json_object_set_new(json_object_get(y, "metadata"), "deletionTimestamp",
+                        json_string("2026-11-03T00:00:00Z"));
+    ref_index_put(ix, y);
+    CU_ASSERT_FALSE(ref_index_gateway_has(ix, KIND_ACCESS, "team", "gw"));
+
+    /* a policy that drops a model stops claiming it (the index follows updates) */
+    json_t *b2 = routing_at("b", "2026-11-02T00:00:00Z", "gw", "y", "q");
+    json_t *f = routing_at("f", "2026-11-05T00:00:00Z", "gw", "q", "gpt-4o");
+    CU_ASSERT_EQUAL(ref_index_put(ix, f), 0);
+    CU_ASSERT_EQUAL(ref_index_conflict(ix, f, w, sizeof w, m, sizeof m), 1);
+    CU_ASSERT_STRING_EQUAL(w, "b");
+    CU_ASSERT_STRING_EQUAL(m, "gpt-4o");
+    CU_ASSERT_EQUAL(ref_index_put(ix, b2), 0);
+    CU_ASSERT_EQUAL(ref_index_conflict(ix, f, w, sizeof w, m, sizeof m), 1);
+    CU_ASSERT_STRING_EQUAL(m, "q");
+    ref_index_remove(ix, "AIRoutingPolicy/team/b");
+    CU_ASSERT_EQUAL(ref_index_conflict(ix, f, w, sizeof w, m, sizeof m), 0);
+    json_decref(b2);
+    json_decref(f);
     for (size_t i = 0; i < 5; i++) {
         json_decref(all[i]);
     }
