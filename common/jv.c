@@ -1065,8 +1065,8 @@ void jbuf_base64(jbuf *b, const void *data, size_t n)
     size_t i = 0;
     for (; i + 3 <= n; i += 3) {
         unsigned v = (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8 | s[i + 2];
-        memcpy(o, jv_b64_pairs + 2 * (v >> 12), 2);
-        memcpy(o + 2, jv_b64_pairs + 2 * (v & 0xFFF), 2);
+        memcpy(o, jv_b64_pairs + 2 * (size_t)(v >> 12), 2);
+        memcpy(o + 2, jv_b64_pairs + 2 * (size_t)(v & 0xFFF), 2);
         o += 4;
     }
     if (i < n) {

@@ -453,6 +453,9 @@ static const jv *env_entry(plan *p, const jv *c, const char *name, size_t *index
         }
         jv_foreach(jv_get(c, "env"), e)
         {
+            if (p->env == NULL || p->n_env == n) {
+                break; /* not reached: n counted these entries */
+            }
             p->env[p->n_env].entry = e;
             p->env[p->n_env].name = str_member(e, "name");
             p->n_env++;
