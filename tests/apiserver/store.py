@@ -329,7 +329,7 @@ class Store:
         Strict (400) and are reported as warnings under Warn."""
         sch = schema.root_for(res, version)
         if sch is not None and fv is not None and fv[0] in ("Strict", "Warn"):
-            unknown = sorted(schema.unknown_fields(obj, sch))
+            unknown = sorted(schema.fast_unknown_fields(obj, sch))
             if unknown and fv[0] == "Strict":
                 raise kstatus.bad_request(
                     "%s in version \"%s\" cannot be handled as a %s: strict decoding error: %s"
@@ -337,11 +337,11 @@ class Store:
                        ", ".join('unknown field "%s"' % u for u in unknown)))
             fv[1].extend('unknown field "%s"' % u for u in unknown)
         if sch is not None:
-            obj = schema.prune(obj, sch, top=True)
-            schema.default(obj, sch)
+            obj = schema.fast_prune(obj, sch, top=True)
+            schema.fast_default(obj, sch)
         causes = validation.metadata_causes(res, obj) + validation.data_key_causes(res, obj)
         if sch is not None:
-            schema.validate(obj, sch, "", causes)
+            schema.fast_validate(obj, sch, "", causes)
         if res.key == ("apiextensions.k8s.io", "customresourcedefinitions"):
             causes.extend(_crd_causes(obj))
         if causes:
