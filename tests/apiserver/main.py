@@ -202,7 +202,48 @@ def main(argv):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _install_profiler(path):
+    """TEST_APISERVER_PROFILE=FILE: every request handler thread runs under its own
+    cProfile (CPU time of that thread); the merged stats are written to FILE (pstats
+    format) when the server stops."""
+    import cProfile
+    import time
+    profiles = []
+    lock = threading.Lock()
+    local = threading.local()
+    orig = httpapi.Handler._dispatch
+
+    def dispatch(self, method):
+        p = getattr(local, "prof", None)
+        if p is None:
+            p = local.prof = cProfile.Profile(time.thread_time)
+            with lock:
+                profiles.append(p)
+        p.enable()
+        try:
+            orig(self, method)
+        finally:
+            p.disable()
+    httpapi.Handler._dispatch = dispatch
+
+    def dump():
+        import pstats
+        with lock:
+            ps = list(profiles)
+        if ps:
+            st = pstats.Stats(ps[0])
+            for p in ps[1:]:
+                st.add(p)
+            st.dump_stats(path)
+        t = os.times()
+        print("test-apiserver: profile written to %s; process CPU %.2fs user %.2fs system"
+              % (path, t.user, t.system), file=sys.stderr, flush=True)
+    return dump
+
+
 def _run(a, host, port, workdir, stop):
+    prof_dump = _install_profiler(os.environ["TEST_APISERVER_PROFILE"]) \
+        if os.environ.get("TEST_APISERVER_PROFILE") else None
     ca, crt, key = make_certs(workdir)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(crt, key)
@@ -258,6 +299,8 @@ def _run(a, host, port, workdir, stop):
     srv.shutdown()
     srv.server_close()
     t.join(5)
+    if prof_dump is not None:
+        prof_dump()
     print("test-apiserver: stopped", file=sys.stderr, flush=True)
     return 0
 
