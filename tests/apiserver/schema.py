@@ -522,3 +522,70 @@ def _validate_c(value, c, path, out):
                                        c.excl_max and value == c.maximum):
             out.append((path, "FieldValueInvalid", "Invalid value: %s: %s in body should be "
                         "less than or equal to %s" % (_fmt(value), path, c.maximum)))
+
+
+def prune_default(value, node, unknown=None):
+    """fast_prune(value, node, top=True) then fast_default on the result, in one
+    walk; when `unknown` is a list, the paths fast_unknown_fields(value, node)
+    reports are appended to it (in another order: callers sort them)."""
+    if node is None:
+        return value
+    c = compile_node(node)
+    if c.__class__ is not _Node:
+        if unknown is not None:
+            unknown.extend(unknown_fields(value, node))
+        return default(prune(value, node, True), node)
+    return _pd_c(value, c, True, "", unknown)
+
+
+def _pd_c(value, c, top, path, unknown):
+    if isinstance(value, dict):
+        out = {}
+        keep_unknown = c.keep_unknown
+        for k, v in value.items():
+            if top and k in _META_KEEP:
+                # Kept as it is, defaulted in place as default() would.
+                out[k] = v
+                if isinstance(v, (dict, list)):
+                    sub = c.child(k)
+                    if sub is not None:
+                        if sub.__class__ is _Node:
+                            _default_c(v, sub)
+                        else:
+                            default(v, sub)
+                continue
+            sub = c.child(k)
+            if sub is not None:
+                if not isinstance(v, (dict, list)):
+                    out[k] = v
+                elif sub.__class__ is _Node:
+                    out[k] = _pd_c(v, sub, False, (path + "." + k if path else k)
+                                   if unknown is not None else "", unknown)
+                else:
+                    if unknown is not None:
+                        unknown_fields(v, sub, path + "." + k if path else k, False, unknown)
+                    out[k] = default(prune(v, sub), sub)
+            elif keep_unknown:
+                out[k] = v
+            elif unknown is not None:
+                unknown.append(path + "." + k if path else k)
+        for k, d in c.defaults:
+            if k not in out:
+                v = out[k] = json.loads(json.dumps(d))
+                if isinstance(v, (dict, list)):
+                    sub = c.child(k)
+                    if sub.__class__ is _Node:
+                        _default_c(v, sub)
+                    else:
+                        default(v, sub)
+        return out
+    if isinstance(value, list):
+        it = c.itc
+        if it is None:
+            return value
+        if unknown is None:
+            return [_pd_c(v, it, False, "", None) if isinstance(v, (dict, list)) else v
+                    for v in value]
+        return [_pd_c(v, it, False, "%s[%d]" % (path, n), unknown)
+                if isinstance(v, (dict, list)) else v for n, v in enumerate(value)]
+    return value

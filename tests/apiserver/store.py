@@ -369,17 +369,20 @@ class Store:
         mode, list collecting warnings) -- unknown fields fail the write under
         Strict (400) and are reported as warnings under Warn."""
         sch = schema.root_for(res, version)
-        if sch is not None and fv is not None and fv[0] in ("Strict", "Warn"):
-            unknown = sorted(schema.fast_unknown_fields(obj, sch))
-            if unknown and fv[0] == "Strict":
-                raise kstatus.bad_request(
-                    "%s in version \"%s\" cannot be handled as a %s: strict decoding error: %s"
-                    % (res.kind, version, res.kind,
-                       ", ".join('unknown field "%s"' % u for u in unknown)))
-            fv[1].extend('unknown field "%s"' % u for u in unknown)
         if sch is not None:
-            obj = schema.fast_prune(obj, sch, top=True)
-            schema.fast_default(obj, sch)
+            # Pruning and defaulting in one walk that also finds the unknown fields.
+            report = fv is not None and fv[0] in ("Strict", "Warn")
+            unknown = [] if report else None
+            pruned = schema.prune_default(obj, sch, unknown)
+            if report:
+                unknown.sort()
+                if unknown and fv[0] == "Strict":
+                    raise kstatus.bad_request(
+                        "%s in version \"%s\" cannot be handled as a %s: strict decoding "
+                        "error: %s" % (res.kind, version, res.kind,
+                                       ", ".join('unknown field "%s"' % u for u in unknown)))
+                fv[1].extend('unknown field "%s"' % u for u in unknown)
+            obj = pruned
         causes = validation.metadata_causes(res, obj) + validation.data_key_causes(res, obj)
         if sch is not None:
             schema.fast_validate(obj, sch, "", causes)
@@ -642,7 +645,9 @@ class Store:
         self._check_type(res, version, body, name_in_url=name, ns=ns)
         if not _meta(body).get("name"):
             body = dict(body, metadata=dict(_meta(body), name=name))
-        applied = fieldmanager.jcopy(body)
+        # Shallow: below the top level, apply copies what it keeps (drop_nulls,
+        # _prepare_create), and only the top level and metadata are changed here.
+        applied = dict(body)
         applied["metadata"] = dict(_meta(applied))
         applied["metadata"].pop("managedFields", None)
         if res.namespaced:

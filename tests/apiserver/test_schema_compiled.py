@@ -1,4 +1,4 @@
-"""The compiled schema walks (schema.fast_*) give exactly what the plain walks give,
+"""The compiled schema walks (schema.fast_*, schema.prune_default) give exactly what the plain walks give,
 on the real CRDs (../shared/schemas/crds, charts/aigw/crds) with random valid and
 invalid objects generated from each schema. Runs in-process (no server needed)."""
 
@@ -103,6 +103,13 @@ class CompiledSchemaTest(unittest.TestCase):
         schema.default(p1, sch)
         schema.fast_default(p2, sch)
         self.assertEqual(json.dumps(p1), json.dumps(p2), msg)
+        # The one-walk prune + default + unknown fields.
+        unknown = []
+        p3 = schema.prune_default(copy.deepcopy(obj), sch, unknown)
+        self.assertEqual(json.dumps(p1), json.dumps(p3), msg)
+        self.assertEqual(sorted(schema.unknown_fields(obj, sch)), sorted(unknown), msg)
+        self.assertEqual(json.dumps(p1), json.dumps(schema.prune_default(
+            copy.deepcopy(obj), sch)), msg)
         c1, c2 = [], []
         schema.validate(p1, sch, "", c1)
         schema.fast_validate(p2, sch, "", c2)
