@@ -241,6 +241,50 @@ class _Resolver:
 _MISSING = (False, None)
 
 
+def _changed_leaves(obj, prefix, sch, rb, ra, out):
+    """{p for p in leaf_paths(obj) if _changed_r(rb, ra, p)} where obj is the value
+    ra resolves at prefix, skipping the subtrees whose value at the same path in
+    before is equal: every leaf under them resolves (or fails to) alike in both."""
+    for k, v in obj.items():
+        p = prefix + (("f", k),)
+        if isinstance(v, dict):
+            if v:
+                if ra.get(p)[1] is v:
+                    ok, bv = rb.get(p)
+                    if ok and bv == v:
+                        continue
+                _changed_leaves(v, p, schemamod.child(sch, k), rb, ra, out)
+            elif _changed_r(rb, ra, p):
+                out.add(p)
+        elif isinstance(v, list):
+            lsch = schemamod.child(sch, k)
+            key = list_key(k, v, lsch)
+            if key is None:
+                if _changed_r(rb, ra, p):
+                    out.add(p)
+            else:
+                if ra.get(p)[1] is v:
+                    ok, bv = rb.get(p)
+                    if ok and bv == v:
+                        continue
+                isch = schemamod.items(lsch)
+                for item in v:
+                    ip = p + (("k", _key_of(item, key)),)
+                    if _changed_r(rb, ra, ip):
+                        out.add(ip)
+                    _changed_leaves_item(item, ip, isch, rb, ra, out)
+        elif _changed_r(rb, ra, p):
+            out.add(p)
+
+
+def _changed_leaves_item(item, ip, isch, rb, ra, out):
+    if ra.get(ip)[1] is item:
+        ok, bv = rb.get(ip)
+        if ok and bv == item:
+            return
+    _changed_leaves(item, ip, isch, rb, ra, out)
+
+
 def _changed_r(rb, ra, path):
     """_changed() through resolvers of before and after."""
     ok1, v1 = rb.get(path)
@@ -461,7 +505,8 @@ def record_update(old, new, manager, subresource, api_version, now, sch=None):
     before = strip_untracked(old) if old is not None else {}
     after = strip_untracked(new)
     rb, ra = _Resolver(before), _Resolver(after)
-    changed = {p for p in leaf_paths(after, sch=sch) if _changed_r(rb, ra, p)}
+    changed = set()
+    _changed_leaves(after, (), sch, rb, ra, changed)
     removed = {p for p in leaf_paths(before, sch=sch) if not ra.get(p)[0]}
     ident = (manager, "Update", subresource)
     mine = next((e for e in entries if e.ident() == ident), None)

@@ -76,6 +76,19 @@ class FastFieldManagerTest(unittest.TestCase):
                     self.assertIs(v1, v2, p)
                 self.assertEqual(fm._changed(a, b, p), fm._changed_r(ra, rb, p), p)
 
+    def test_changed_leaves_matches_per_leaf_check(self):
+        rng = random.Random(5)
+        for n in range(600):
+            a = rand_obj(rng)
+            b = mutate(rng, a) if n % 3 else json.loads(json.dumps(a))
+            if n % 5 == 0:      # shared subtrees, as after a shallow copy
+                b = dict(b, **{k: v for k, v in a.items() if rng.random() < 0.5})
+            ra, rb = fm._Resolver(b), fm._Resolver(a)
+            want = {p for p in fm.leaf_paths(b) if fm._changed(a, b, p)}
+            got = set()
+            fm._changed_leaves(b, (), None, rb, ra, got)
+            self.assertEqual(want, got)
+
     def test_record_update_matches_plain_definition(self):
         rng = random.Random(11)
         for n in range(300):

@@ -1,6 +1,7 @@
-"""The compiled schema walks (schema.fast_*, schema.prune_default) give exactly what the plain walks give,
-on the real CRDs (../shared/schemas/crds, charts/aigw/crds) with random valid and
-invalid objects generated from each schema. Runs in-process (no server needed)."""
+"""The compiled schema walks (schema.fast_*, schema.prune_default) give exactly
+what the plain walks give, on the real CRDs (../shared/schemas/crds,
+charts/aigw/crds) with random valid and invalid objects generated from each
+schema. Runs in-process (no server needed)."""
 
 import copy
 import glob
