@@ -186,6 +186,118 @@ def remove_path(obj, path):
             break
 
 
+class _Resolver:
+    """value_at() over one object that is not modified meanwhile, memoized per path
+    prefix, with the items of associative lists found through an index built once
+    per list (the first item with a key, as _find_item)."""
+
+    __slots__ = ("memo", "idx")
+
+    def __init__(self, root):
+        self.memo = {(): (True, root)}
+        self.idx = {}
+
+    def get(self, path):
+        r = self.memo.get(path)
+        if r is not None:
+            return r
+        ok, cur = self.get(path[:-1])
+        r = _MISSING
+        if ok:
+            kind, name = path[-1]
+            if kind == "f":
+                if isinstance(cur, dict) and name in cur:
+                    r = (True, cur[name])
+            elif isinstance(cur, list):
+                n = self._find(cur, name)
+                if n is not None:
+                    r = (True, cur[n])
+        self.memo[path] = r
+        return r
+
+    def _find(self, lst, keyjson):
+        want = _key_items(keyjson)
+        names = tuple(k for k, _ in want)
+        ik = (id(lst), names)
+        hit = self.idx.get(ik)
+        if hit is None:
+            index = {}
+            try:
+                for n, item in enumerate(lst):
+                    if isinstance(item, dict):
+                        index.setdefault(tuple(item.get(k) for k in names), n)
+            except TypeError:       # an unhashable key value: scan instead
+                index = None
+            hit = self.idx[ik] = (lst, index)
+        index = hit[1]
+        if index is not None:
+            try:
+                return index.get(tuple(v for _, v in want))
+            except TypeError:
+                pass
+        return _find_item(lst, keyjson)
+
+
+_MISSING = (False, None)
+
+
+def _changed_leaves(obj, prefix, sch, rb, ra, out):
+    """{p for p in leaf_paths(obj) if _changed_r(rb, ra, p)} where obj is the value
+    ra resolves at prefix, skipping the subtrees whose value at the same path in
+    before is equal: every leaf under them resolves (or fails to) alike in both."""
+    for k, v in obj.items():
+        p = prefix + (("f", k),)
+        if isinstance(v, dict):
+            if v:
+                if ra.get(p)[1] is v:
+                    ok, bv = rb.get(p)
+                    if ok and bv == v:
+                        continue
+                _changed_leaves(v, p, schemamod.child(sch, k), rb, ra, out)
+            elif _changed_r(rb, ra, p):
+                out.add(p)
+        elif isinstance(v, list):
+            lsch = schemamod.child(sch, k)
+            key = list_key(k, v, lsch)
+            if key is None:
+                if _changed_r(rb, ra, p):
+                    out.add(p)
+            else:
+                if ra.get(p)[1] is v:
+                    ok, bv = rb.get(p)
+                    if ok and bv == v:
+                        continue
+                isch = schemamod.items(lsch)
+                for item in v:
+                    ip = p + (("k", _key_of(item, key)),)
+                    if _changed_r(rb, ra, ip):
+                        out.add(ip)
+                    _changed_leaves_item(item, ip, isch, rb, ra, out)
+        elif _changed_r(rb, ra, p):
+            out.add(p)
+
+
+def _changed_leaves_item(item, ip, isch, rb, ra, out):
+    if ra.get(ip)[1] is item:
+        ok, bv = rb.get(ip)
+        if ok and bv == item:
+            return
+    _changed_leaves(item, ip, isch, rb, ra, out)
+
+
+def _changed_r(rb, ra, path):
+    """_changed() through resolvers of before and after."""
+    ok1, v1 = rb.get(path)
+    ok2, v2 = ra.get(path)
+    if ok1 != ok2:
+        return True
+    if not ok1:
+        return False
+    if path[-1][0] == "k" or (isinstance(v1, dict) and isinstance(v2, dict) and v1 and v2):
+        return False
+    return v1 != v2
+
+
 def _changed(before, after, path):
     ok1, v1 = value_at(before, path)
     ok2, v2 = value_at(after, path)
@@ -293,11 +405,12 @@ def path_string(path):
 
 class Entry:
     def __init__(self, manager, operation, api_version, time, fields, subresource="",
-                 raw=None):
+                 raw=None, raw_fields=None):
         self.manager = manager
         # The FieldsV1 this entry was parsed from and its set: reused when unchanged.
         self.raw = raw
-        self.raw_fields = frozenset(fields) if raw is not None else None
+        self.raw_fields = (raw_fields if raw_fields is not None else frozenset(fields)) \
+            if raw is not None else None
         self.operation = operation
         self.api_version = api_version
         self.time = time
@@ -317,14 +430,44 @@ class Entry:
                 s += " at %s" % self.time
         return s
 
+    def _fields_v1(self):
+        if self.raw is not None and self.fields == self.raw_fields:
+            return self.raw
+        tree = to_fields_v1(self.fields)
+        _remember(tree, frozenset(self.fields))
+        return tree
+
     def to_json(self):
         e = {"manager": self.manager, "operation": self.operation,
              "apiVersion": self.api_version, "time": self.time, "fieldsType": "FieldsV1",
-             "fieldsV1": self.raw if self.raw is not None and self.fields == self.raw_fields
-             else to_fields_v1(self.fields)}
+             "fieldsV1": self._fields_v1()}
         if self.subresource:
             e["subresource"] = self.subresource
         return e
+
+
+# Field sets of FieldsV1 trees already decoded or encoded, by the tree's id (the
+# tree is kept, so its id is not reused). Stored objects are never modified, so
+# the managedFields of the object a write starts from are decoded once, not on
+# every write.
+_parsed = {}
+_PARSED_MAX = 50000
+
+
+def _remember(tree, fields):
+    if len(_parsed) >= _PARSED_MAX:
+        _parsed.clear()
+    _parsed[id(tree)] = (tree, fields)
+
+
+def _fields_of(tree):
+    hit = _parsed.get(id(tree))
+    if hit is not None and hit[0] is tree:
+        return hit[1]
+    fields = frozenset(from_fields_v1(tree))
+    if tree:
+        _remember(tree, fields)
+    return fields
 
 
 def parse_entries(obj):
@@ -332,10 +475,11 @@ def parse_entries(obj):
     for e in (obj.get("metadata") or {}).get("managedFields") or []:
         if not isinstance(e, dict) or not e.get("manager") and not e.get("fieldsV1"):
             continue
+        raw = e.get("fieldsV1") or {}
+        fields = _fields_of(raw)
         out.append(Entry(e.get("manager", ""), e.get("operation", "Update"),
                          e.get("apiVersion", ""), e.get("time", ""),
-                         from_fields_v1(e.get("fieldsV1") or {}), e.get("subresource", ""),
-                         e.get("fieldsV1") or {}))
+                         set(fields), e.get("subresource", ""), raw, fields))
     return out
 
 
@@ -360,8 +504,10 @@ def record_update(old, new, manager, subresource, api_version, now, sch=None):
     entries = parse_entries(old) if old is not None else []
     before = strip_untracked(old) if old is not None else {}
     after = strip_untracked(new)
-    changed = {p for p in leaf_paths(after, sch=sch) if _changed(before, after, p)}
-    removed = {p for p in leaf_paths(before, sch=sch) if not value_at(after, p)[0]}
+    rb, ra = _Resolver(before), _Resolver(after)
+    changed = set()
+    _changed_leaves(after, (), sch, rb, ra, changed)
+    removed = {p for p in leaf_paths(before, sch=sch) if not ra.get(p)[0]}
     ident = (manager, "Update", subresource)
     mine = next((e for e in entries if e.ident() == ident), None)
     for e in entries:
@@ -402,10 +548,11 @@ def apply(live, applied, manager, force, subresource, api_version, now, scope=No
     mine = next((e for e in entries if e.ident() == ident), None)
     conflicts = []
     losers = []
+    rb, rm = _Resolver(base), _Resolver(merged)
     for e in entries:
         if e is mine:
             continue
-        hit = sorted((p for p in new_set & e.fields if _changed(base, merged, p)),
+        hit = sorted((p for p in new_set & e.fields if _changed_r(rb, rm, p)),
                      key=path_string)
         for p in hit:
             conflicts.append((e.describe(), path_string(p)))

@@ -626,7 +626,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send_json(code, self._table(res, version, [obj], obj["metadata"].get(
                 "resourceVersion", ""), "", True))
         else:
-            self._send_json(code, obj)
+            self._send_bytes(code, self.server.store.encode(obj))
 
     def _list_doc(self, res, version, items, rv, token, remaining):
         strip = res.builtin
@@ -860,9 +860,14 @@ class _WatchWriter:
                 obj = self.h._table(self.res, self.version, [obj],
                                     obj["metadata"].get("resourceVersion", ""), "", self.first)
                 self.first = False
+        if self.table or etype in ("ERROR", "BOOKMARK"):
+            data = json.dumps({"type": etype, "object": obj}, separators=(",", ":")).encode()
+        else:
+            # The object's JSON is made once per committed object, not once per watcher.
+            data = b'{"type":"%s","object":%s}' % (etype.encode(),
+                                                    self.h.server.store.encode(obj))
         try:
-            self._chunk(json.dumps({"type": etype, "object": obj},
-                                   separators=(",", ":")).encode() + b"\n")
+            self._chunk(data + b"\n")
         except (OSError, ssl.SSLError):
             self.h.close_connection = True
             return False

@@ -13,6 +13,7 @@ import base64
 import bisect
 import collections
 import datetime
+import itertools
 import json
 import random
 import string
@@ -91,9 +92,13 @@ class Store:
         self.registry = registry
         self.history_size = history_size
         self.lock = threading.RLock()
-        self.cond = threading.Condition(self.lock)          # watchers wait here
+        self.cond = threading.Condition(self.lock)
+        # Watchers of a resource wait on its own condition (all share self.lock), so
+        # a write wakes the watchers of its resource only.
+        self.watch_conds = {}      # (group, plural) -> Condition
         self.gc_cond = threading.Condition(self.lock)       # the GC thread waits here
         self.rv = 1
+        self.encoded_cache = {}    # id(obj) -> [obj, JSON bytes or None]
         self.objects = {}          # (group, plural) -> {(ns, name): obj}
         self.histories = {}        # (group, plural) -> History
         self.last_write = {}       # (group, plural) -> rv of the last change
@@ -111,6 +116,8 @@ class Store:
         with self.cond:
             self.stopping = True
             self.cond.notify_all()
+            for c in self.watch_conds.values():
+                c.notify_all()
             self.gc_cond.notify_all()
 
     def current_rv(self):
@@ -167,8 +174,40 @@ class Store:
             result = new
         self._history(res_key).append(ev)
         self.last_write[res_key] = rv
-        self.cond.notify_all()
+        c = self.watch_conds.get(res_key)
+        if c is not None:
+            c.notify_all()
+        self._remember_committed(result)
         return result
+
+    def _watch_cond(self, res_key):
+        c = self.watch_conds.get(res_key)
+        if c is None:
+            c = self.watch_conds[res_key] = threading.Condition(self.lock)
+        return c
+
+    # --- encoded objects ------------------------------------------------
+    # Stored objects are never modified, so the JSON of a recently committed object
+    # is made once and shared by the write's response, every watcher's event and
+    # GETs. Keyed by id; the entry keeps the object alive so the id is not reused.
+    _ENCODED_MAX = 4096
+
+    def _remember_committed(self, obj):
+        enc = self.encoded_cache
+        enc[id(obj)] = [obj, None]
+        if len(enc) > self._ENCODED_MAX:
+            for k in list(itertools.islice(enc, len(enc) - self._ENCODED_MAX)):
+                del enc[k]
+
+    def encode(self, obj):
+        """The compact JSON (bytes) of obj, shared when obj is a committed object."""
+        e = self.encoded_cache.get(id(obj))
+        if e is None or e[0] is not obj:
+            return json.dumps(obj, separators=(",", ":")).encode()
+        data = e[1]
+        if data is None:
+            data = e[1] = json.dumps(obj, separators=(",", ":")).encode()
+        return data
 
     # --- reads ----------------------------------------------------------
     def get(self, res, ns, name):
@@ -262,14 +301,14 @@ class Store:
     def watch_wait(self, res, cursor, timeout):
         """Events of res after cursor, waiting up to timeout seconds for one.
         Raises 410 Expired when the watcher fell behind the kept history."""
-        with self.cond:
+        with self.lock:
             h = self._history(res.key)
             if cursor < h.floor:
                 raise kstatus.gone_expired("too old resource version: %d (%d)"
                                            % (cursor, h.floor + 1))
             evs = h.since(cursor)
             if not evs and not self.stopping and timeout > 0:
-                self.cond.wait(timeout)
+                self._watch_cond(res.key).wait(timeout)
                 h = self._history(res.key)
                 if cursor < h.floor:
                     raise kstatus.gone_expired("too old resource version: %d (%d)"
@@ -285,6 +324,8 @@ class Store:
             for h in self.histories.values():
                 h.compact(rv)
             self.cond.notify_all()
+            for c in self.watch_conds.values():
+                c.notify_all()
             return rv
 
     # --- write helpers ---------------------------------------------------
@@ -328,20 +369,23 @@ class Store:
         mode, list collecting warnings) -- unknown fields fail the write under
         Strict (400) and are reported as warnings under Warn."""
         sch = schema.root_for(res, version)
-        if sch is not None and fv is not None and fv[0] in ("Strict", "Warn"):
-            unknown = sorted(schema.unknown_fields(obj, sch))
-            if unknown and fv[0] == "Strict":
-                raise kstatus.bad_request(
-                    "%s in version \"%s\" cannot be handled as a %s: strict decoding error: %s"
-                    % (res.kind, version, res.kind,
-                       ", ".join('unknown field "%s"' % u for u in unknown)))
-            fv[1].extend('unknown field "%s"' % u for u in unknown)
         if sch is not None:
-            obj = schema.prune(obj, sch, top=True)
-            schema.default(obj, sch)
+            # Pruning and defaulting in one walk that also finds the unknown fields.
+            report = fv is not None and fv[0] in ("Strict", "Warn")
+            unknown = [] if report else None
+            pruned = schema.prune_default(obj, sch, unknown)
+            if report:
+                unknown.sort()
+                if unknown and fv[0] == "Strict":
+                    raise kstatus.bad_request(
+                        "%s in version \"%s\" cannot be handled as a %s: strict decoding "
+                        "error: %s" % (res.kind, version, res.kind,
+                                       ", ".join('unknown field "%s"' % u for u in unknown)))
+                fv[1].extend('unknown field "%s"' % u for u in unknown)
+            obj = pruned
         causes = validation.metadata_causes(res, obj) + validation.data_key_causes(res, obj)
         if sch is not None:
-            schema.validate(obj, sch, "", causes)
+            schema.fast_validate(obj, sch, "", causes)
         if res.key == ("apiextensions.k8s.io", "customresourcedefinitions"):
             causes.extend(_crd_causes(obj))
         if causes:
@@ -448,23 +492,26 @@ class Store:
     def _merge_update(self, res, version, old, new, subresource):
         """Applies status-subresource and server-owned-metadata rules to a proposed new
         object; returns the object to store."""
-        new = fieldmanager.jcopy(new)
-        new["apiVersion"] = res.api_version(version)
-        new["kind"] = res.kind
-        om, nm = _meta(old), new.setdefault("metadata", {})
+        om = _meta(old)
         if subresource == "status":
-            status = new.get("status")
+            # Only the status of the proposed object is kept: copy just that.
+            status = fieldmanager.jcopy(new.get("status"))
             new = fieldmanager.jcopy(old)
             nm = new["metadata"]
             if status is None:
                 new.pop("status", None)
             else:
                 new["status"] = status
-        elif res.status:
-            if "status" in old:
-                new["status"] = fieldmanager.jcopy(old["status"])
-            else:
-                new.pop("status", None)
+        else:
+            new = fieldmanager.jcopy(new)
+            new["apiVersion"] = res.api_version(version)
+            new["kind"] = res.kind
+            nm = new.setdefault("metadata", {})
+            if res.status:
+                if "status" in old:
+                    new["status"] = fieldmanager.jcopy(old["status"])
+                else:
+                    new.pop("status", None)
         for k in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
                   "name", "namespace"):
             if k in om:
@@ -598,7 +645,9 @@ class Store:
         self._check_type(res, version, body, name_in_url=name, ns=ns)
         if not _meta(body).get("name"):
             body = dict(body, metadata=dict(_meta(body), name=name))
-        applied = fieldmanager.jcopy(body)
+        # Shallow: below the top level, apply copies what it keeps (drop_nulls,
+        # _prepare_create), and only the top level and metadata are changed here.
+        applied = dict(body)
         applied["metadata"] = dict(_meta(applied))
         applied["metadata"].pop("managedFields", None)
         if res.namespaced:
