@@ -133,17 +133,9 @@ json_t *json_pointer_get(const json_t *doc, const char *path)
     return v;
 }
 
-char *json_pointer_escape(const char *token)
+/* Writes token escaped ("~" -> "~0", "/" -> "~1") at out; returns the length written. */
+static size_t escape_into(char *out, const char *token)
 {
-    size_t extra = 0;
-    for (const char *c = token; *c; c++) {
-        extra += *c == '~' || *c == '/';
-    }
-    size_t len = strlen(token);
-    char *out = malloc(len + extra + 1);
-    if (out == NULL) {
-        return NULL;
-    }
     size_t o = 0;
     for (const char *c = token; *c; c++) {
         if (*c == '~' || *c == '/') {
@@ -153,32 +145,38 @@ char *json_pointer_escape(const char *token)
             out[o++] = *c;
         }
     }
-    out[o] = '\0';
+    return o;
+}
+
+/* Length of token once escaped. */
+static size_t escaped_len(const char *token)
+{
+    size_t n = 0;
+    for (const char *c = token; *c; c++) {
+        n += *c == '~' || *c == '/' ? 2 : 1;
+    }
+    return n;
+}
+
+char *json_pointer_escape(const char *token)
+{
+    char *out = malloc(escaped_len(token) + 1);
+    if (out != NULL) {
+        out[escape_into(out, token)] = '\0';
+    }
     return out;
 }
 
 char *json_pointer_join(const char *base, const char *token)
 {
-    size_t nb = strlen(base), extra = 0, nt = 0;
-    for (const char *c = token; *c; c++, nt++) {
-        extra += *c == '~' || *c == '/';
-    }
-    char *out = malloc(nb + nt + extra + 2);
+    size_t nb = strlen(base);
+    char *out = malloc(nb + escaped_len(token) + 2);
     if (out == NULL) {
         return NULL;
     }
     memcpy(out, base, nb);
-    size_t o = nb;
-    out[o++] = '/';
-    for (const char *c = token; *c; c++) {
-        if (*c == '~' || *c == '/') {
-            out[o++] = '~';
-            out[o++] = *c == '~' ? '0' : '1';
-        } else {
-            out[o++] = *c;
-        }
-    }
-    out[o] = '\0';
+    out[nb] = '/';
+    out[nb + 1 + escape_into(out + nb + 1, token)] = '\0';
     return out;
 }
 

@@ -818,6 +818,18 @@ void jbuf_str(jbuf *b, const char *s)
     jbuf_strn(b, s, strlen(s));
 }
 
+/* true, false or null. */
+static void put_atom(jbuf *b, int is_true, int is_false)
+{
+    if (is_true) {
+        jbuf_put(b, "true", 4);
+    } else if (is_false) {
+        jbuf_put(b, "false", 5);
+    } else {
+        jbuf_put(b, "null", 4);
+    }
+}
+
 void jbuf_json(jbuf *b, const json_t *v)
 {
     switch (json_typeof(v)) {
@@ -866,15 +878,8 @@ void jbuf_json(jbuf *b, const json_t *v)
         free(t);
         break;
     }
-    case JSON_TRUE:
-        jbuf_put(b, "true", 4);
-        break;
-    case JSON_FALSE:
-        jbuf_put(b, "false", 5);
-        break;
-    case JSON_NULL:
     default:
-        jbuf_put(b, "null", 4);
+        put_atom(b, json_is_true(v), json_is_false(v));
         break;
     }
 }
@@ -904,15 +909,8 @@ void jbuf_jv(jbuf *b, const jv *v)
     case JV_NUMBER:
         jbuf_put(b, v->s, v->n);
         break;
-    case JV_TRUE:
-        jbuf_put(b, "true", 4);
-        break;
-    case JV_FALSE:
-        jbuf_put(b, "false", 5);
-        break;
-    case JV_NULL:
     default:
-        jbuf_put(b, "null", 4);
+        put_atom(b, v->type == JV_TRUE, v->type == JV_FALSE);
         break;
     }
 }

@@ -73,6 +73,17 @@ void inject_env(jbuf *b, const char *name, const char *value)
     jbuf_putc(b, '}');
 }
 
+/* ,"resources":...,"securityContext":...,"volumeMounts":[ (the caller writes the mounts). */
+static void limits_and_mounts(jbuf *b, const inject_config *cfg, const inject_resources *r)
+{
+    key(b, 0, "resources");
+    resources(b, r);
+    key(b, 0, "securityContext");
+    security_context(b, cfg);
+    key(b, 0, "volumeMounts");
+    jbuf_putc(b, '[');
+}
+
 /* restartPolicy Always for a native sidecar, then the closing brace. */
 static void finish(jbuf *b, int native)
 {
@@ -100,12 +111,7 @@ void inject_helper_container(jbuf *b, const inject_config *cfg, int native)
     jbuf_puts(b, ",\"livenessProbe\":{\"httpGet\":{\"path\":\"/live\",\"port\":");
     jbuf_int(b, cfg->health_port);
     jbuf_puts(b, "},\"periodSeconds\":10,\"failureThreshold\":3}");
-    key(b, 0, "resources");
-    resources(b, &cfg->helper_resources);
-    key(b, 0, "securityContext");
-    security_context(b, cfg);
-    key(b, 0, "volumeMounts");
-    jbuf_putc(b, '[');
+    limits_and_mounts(b, cfg, &cfg->helper_resources);
     inject_mount(b, cfg->socket_volume, INJECT_AGENT_SOCKET_DIR);
     jbuf_puts(b, ",{");
     kv_str(b, 1, "name", cfg->svid_volume);
@@ -146,12 +152,7 @@ void inject_egress_container(jbuf *b, const inject_config *cfg, int native, cons
                  "/svid_key.pem\",\"--cacert=" INJECT_CA_DIR "/ca.crt\"");
     arg(b, "--timed-reload=", cfg->reload_interval);
     jbuf_putc(b, ']');
-    key(b, 0, "resources");
-    resources(b, &cfg->egress_resources);
-    key(b, 0, "securityContext");
-    security_context(b, cfg);
-    key(b, 0, "volumeMounts");
-    jbuf_putc(b, '[');
+    limits_and_mounts(b, cfg, &cfg->egress_resources);
     inject_mount(b, cfg->svid_volume, INJECT_SVID_DIR);
     jbuf_putc(b, ',');
     inject_mount(b, cfg->ca_volume, INJECT_CA_DIR);
