@@ -45,6 +45,17 @@ static void *arena_alloc(jv_doc *doc, size_t n, size_t hint)
     return p;
 }
 
+/* A NUL-terminated copy of s[0..n) in the arena, NULL when out of memory. */
+static char *arena_strndup(jv_doc *doc, const void *s, size_t n, size_t hint)
+{
+    char *o = arena_alloc(doc, n + 1, hint);
+    if (o != NULL) {
+        memcpy(o, s, n);
+        o[n] = '\0';
+    }
+    return o;
+}
+
 void jv_doc_free(jv_doc *doc)
 {
     if (doc == NULL) {
@@ -225,12 +236,10 @@ static int parse_string(parser *ps, const char **out, size_t *out_len)
     if (r < end && *r == '"') {
         /* The common case: nothing to decode. */
         size_t n = (size_t)(r - q);
-        char *o = arena_alloc(ps->doc, n + 1, ps->hint);
+        char *o = arena_strndup(ps->doc, q, n, ps->hint);
         if (o == NULL) {
             return oom(ps);
         }
-        memcpy(o, q, n);
-        o[n] = '\0';
         *out = o;
         *out_len = n;
         ps->p = r + 1;
@@ -373,12 +382,10 @@ static int parse_number(parser *ps, jv *v)
         }
     }
     size_t n = (size_t)(q - s);
-    char *text = arena_alloc(ps->doc, n + 1, ps->hint);
+    char *text = arena_strndup(ps->doc, s, n, ps->hint);
     if (text == NULL) {
         return oom(ps);
     }
-    memcpy(text, s, n);
-    text[n] = '\0';
     errno = 0;
     if (is_int) {
         (void)strtoll(text, NULL, 10);
