@@ -613,6 +613,7 @@ controller *controller_new(const controller_config *cfg, char *err, size_t errle
     c->kc = cfg->kc;
     c->metrics = cfg->metrics;
     c->resync_ms = cfg->resync_ms > 0 ? cfg->resync_ms : CONTROLLER_DEFAULT_RESYNC_MS;
+    c->helper_health_port = cfg->helper_health_port;
     c->nworkers = cfg->workers > 0 ? cfg->workers : 2;
     c->lease_ns = dup_str(cfg->lease_ns ? cfg->lease_ns : kube_client_namespace(cfg->kc));
     c->lease_name = dup_str(cfg->lease_name ? cfg->lease_name : CONTROLLER_DEFAULT_LEASE_NAME);

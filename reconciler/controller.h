@@ -35,6 +35,7 @@ typedef struct {
     int64_t lease_ms;          /* 0: 15 s (tests may shorten) */
     int64_t renew_deadline_ms; /* 0: 10 s */
     int64_t retry_ms;          /* 0: 2 s */
+    int helper_health_port;    /* spiffe-helper health port written to helper.conf; 0: 17081 */
 } controller_config;
 
 typedef struct controller controller;

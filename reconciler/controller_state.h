@@ -56,6 +56,7 @@ struct controller {
     kube_client *kc;
     metrics_registry *metrics;
     int64_t resync_ms;
+    int helper_health_port; /* for helper.conf (controller_config) */
     char *lease_ns, *lease_name, *identity;
     int nworkers;
 

@@ -146,6 +146,7 @@ static int build_access(object_source *src, const json_t *policy, const desired_
         goto done;
     }
     g.in.uid = opt->fallback_uid;
+    g.in.helper_health_port = opt->helper_health_port;
     if (intent_access_build(&g.in, &in, err, errlen) ||
         intent_access_issue_certs(&in, err, errlen) ||
         envoy_render_access(&in, &out->objects, err, errlen) ||

@@ -45,6 +45,7 @@ typedef struct {
     time_t now;
     const char *fallback_uid; /* uid when metadata.uid is absent (render); NULL = required */
     int64_t deadline_ms;      /* for object source lookups; 0 = none */
+    int helper_health_port;   /* spiffe-helper health port for helper.conf; 0 = 17081 */
 } desired_options;
 
 int desired_build(object_source *src, const json_t *policy, const desired_options *opt,

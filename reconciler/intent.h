@@ -205,9 +205,20 @@ typedef struct {
     size_t n_san_dns;
     char **san_ips;
     size_t n_san_ips;
-    char *endpoint; /* status.endpoint, NULL when the Envoy Service is unknown */
+    char *endpoint;         /* status.endpoint, NULL when the Envoy Service is unknown */
+    int helper_health_port; /* spiffe-helper's health port in helper.conf */
     intent_notes notes;
 } intent_access;
+
+/* The injector's default spiffe-helper health port (injector/inject_config.c). */
+#define INTENT_HELPER_HEALTH_PORT 17081
+
+/*
+ * Parses a --helper-health-port value: 1..65535 and not 8081 (kagenti
+ * AuthBridge's, refused by the injector config too). 0, or -1 with the reason
+ * in err.
+ */
+int intent_helper_port_parse(const char *text, int *out, char *err, size_t errlen);
 
 typedef struct {
     const policy_access *policy; /* parsed and validated */
@@ -221,6 +232,7 @@ typedef struct {
     const json_t *existing_server;    /* Secret A-mtls-server */
     const json_t *existing_client_ca; /* Secret A-mtls-ca */
     time_t now;
+    int helper_health_port; /* the injector's ports.helperHealth; 0 = INTENT_HELPER_HEALTH_PORT */
 } intent_access_input;
 
 int intent_access_build(const intent_access_input *in, intent_access *out, char *err,

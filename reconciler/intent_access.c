@@ -365,6 +365,22 @@ static int build_bundle(const intent_access_input *in, intent_access *a)
                                        "only the gateway's own CA, so every client is refused");
 }
 
+int intent_helper_port_parse(const char *text, int *out, char *err, size_t errlen)
+{
+    char *end = NULL;
+    long n = text != NULL ? strtol(text, &end, 10) : 0;
+    if (text == NULL || end == text || *end != '\0' || n < 1 || n > 65535) {
+        snprintf(err, errlen, "want a port number 1..65535, got \"%s\"", text ? text : "");
+        return -1;
+    }
+    if (n == 8081) {
+        snprintf(err, errlen, "8081 is kagenti AuthBridge's port; the injector refuses it too");
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
 int intent_access_build(const intent_access_input *in, intent_access *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -377,6 +393,8 @@ int intent_access_build(const intent_access_input *in, intent_access *out, char 
         snprintf(err, errlen, "policy lacks spec.mtls.trustDomain (not validated)");
         return -1;
     }
+    out->helper_health_port =
+        in->helper_health_port > 0 ? in->helper_health_port : INTENT_HELPER_HEALTH_PORT;
     if (!(out->trust_domain = strdup(pol->trust_domain)) || build_listeners(in, out) ||
         build_bundle(in, out) || build_endpoint(in, out)) {
         goto oom;

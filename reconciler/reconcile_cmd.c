@@ -18,6 +18,7 @@
 #include "common/version.h"
 #include "policy/policy.h"
 #include "reconciler/controller.h"
+#include "reconciler/intent.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -38,6 +39,7 @@ typedef struct {
     int workers;
     double kube_qps;
     int kube_burst;
+    int helper_health_port;
 } reconcile_flags;
 
 typedef struct {
@@ -61,6 +63,8 @@ static void usage(FILE *out)
         "  --identity ID           leader identity (default: $POD_NAME or hostname, + pid)\n"
         "  --metrics-listen ADDR   plain-HTTP /metrics, /healthz, /readyz (e.g. :8080)\n"
         "  --workers N             parallel reconciles (default 2)\n"
+        "  --helper-health-port N  spiffe-helper health port written to helper.conf (default\n"
+        "                          17081; must equal the injector's ports.helperHealth)\n"
         "  --log-level LEVEL       debug|info|warn|error (default info)\n");
 }
 
@@ -100,6 +104,12 @@ static int parse_flags(int argc, char **argv, reconcile_flags *f)
             f->identity = v;
         } else if (strcmp(a, "--metrics-listen") == 0) {
             f->metrics_listen = v;
+        } else if (strcmp(a, "--helper-health-port") == 0) {
+            char why[200];
+            if (intent_helper_port_parse(v, &f->helper_health_port, why, sizeof why) != 0) {
+                fprintf(stderr, "aigw reconcile: --helper-health-port: %s\n", why);
+                return -1;
+            }
         } else if (strcmp(a, "--workers") == 0) {
             char *end = NULL;
             long n = strtol(v, &end, 10);
@@ -226,7 +236,8 @@ static int run(const reconcile_flags *f, cmd_state *st, const sigset_t *sigs)
                             .lease_ns = f->lease_ns,
                             .lease_name = f->lease_name,
                             .identity = ident,
-                            .workers = f->workers};
+                            .workers = f->workers,
+                            .helper_health_port = f->helper_health_port};
     st->ctrl = controller_new(&cc, err, sizeof err);
     if (!st->ctrl) {
         fprintf(stderr, "aigw reconcile: %s\n", err);

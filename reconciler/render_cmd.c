@@ -39,18 +39,22 @@ typedef struct {
     const char *objects;
     int json;
     time_t now;
+    int helper_health_port;
 } render_args;
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: aigw render -f POLICY [--objects DIR] [-o yaml|json] [--now RFC3339]\n"
+                 "                   [--helper-health-port N]\n"
                  "\n"
                  "Prints the objects the reconciler would apply for the policies in POLICY.\n"
                  "  -f, --file FILE     policies (YAML or JSON, several documents allowed)\n"
                  "  --objects DIR       cluster objects the policies reference (Secrets, Gateway,\n"
                  "                      Envoy Service, bundle ConfigMap, generated Secrets)\n"
                  "  -o, --output FMT    yaml (multi-document, default) or json (a v1 List)\n"
-                 "  --now TIME          evaluate certificate validity at TIME (RFC 3339)\n");
+                 "  --now TIME          evaluate certificate validity at TIME (RFC 3339)\n"
+                 "  --helper-health-port N  spiffe-helper health port in helper.conf (default\n"
+                 "                      17081; must equal the injector's ports.helperHealth)\n");
 }
 
 static int parse_time(const char *s, time_t *out)
@@ -91,6 +95,12 @@ static int parse_args(int argc, char **argv, render_args *a)
                 return -1;
             }
             a->json = strcmp(val, "json") == 0;
+        } else if (strcmp(arg, "--helper-health-port") == 0) {
+            char why[200];
+            if (intent_helper_port_parse(val, &a->helper_health_port, why, sizeof why) != 0) {
+                fprintf(stderr, "aigw render: --helper-health-port: %s\n", why);
+                return -1;
+            }
         } else if (strcmp(arg, "--now") == 0) {
             if (parse_time(val, &a->now)) {
                 fprintf(stderr, "aigw render: --now wants YYYY-MM-DDTHH:MM:SSZ\n");
@@ -239,7 +249,7 @@ static int render_all(object_source *src, const json_t *policies, const render_a
         char uid[37], label[600], err[512] = "";
         json_t *copy = prepare_policy(pol, uid);
         policy_label(copy, label, sizeof label);
-        desired_options opt = {policies, a->now, uid, 0};
+        desired_options opt = {policies, a->now, uid, 0, a->helper_health_port};
         desired_state d;
         field_errors errs;
         field_errors_init(&errs);

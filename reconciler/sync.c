@@ -977,6 +977,7 @@ static sync_result sync_access_spec(sync_ctx *s, status_builder *b, const policy
     in.existing_server = server;
     in.existing_client_ca = client_ca;
     in.now = now;
+    in.helper_health_port = s->c->helper_health_port;
     intent_access ia;
     memset(&ia, 0, sizeof ia);
     char err[ERRLEN];

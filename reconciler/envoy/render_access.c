@@ -18,22 +18,23 @@
 /*
  * spiffe-helper configuration for the injected sidecar (DESIGN §4): the SPIRE
  * agent socket of the CSI volume, the svid-output mount, the three file
- * names, daemon mode and its health endpoint (port 17081, never 8081).
+ * names, daemon mode and its health endpoint on the injector's helper health
+ * port (17081 by default, never 8081), which the injected probes call.
  */
-static const char helper_conf[] = "agent_address = \"/spiffe-workload-api/spire-agent.sock\"\n"
-                                  "cert_dir = \"/var/run/secrets/aigw/svid\"\n"
-                                  "svid_file_name = \"svid.pem\"\n"
-                                  "svid_key_file_name = \"svid_key.pem\"\n"
-                                  "svid_bundle_file_name = \"svid_bundle.pem\"\n"
-                                  "cert_file_mode = 0644\n"
-                                  "key_file_mode = 0640\n"
-                                  "daemon_mode = true\n"
-                                  "health_checks {\n"
-                                  "  listener_enabled = true\n"
-                                  "  bind_port = 17081\n"
-                                  "  liveness_path = \"/live\"\n"
-                                  "  readiness_path = \"/ready\"\n"
-                                  "}\n";
+static const char helper_conf_head[] = "agent_address = \"/spiffe-workload-api/spire-agent.sock\"\n"
+                                       "cert_dir = \"/var/run/secrets/aigw/svid\"\n"
+                                       "svid_file_name = \"svid.pem\"\n"
+                                       "svid_key_file_name = \"svid_key.pem\"\n"
+                                       "svid_bundle_file_name = \"svid_bundle.pem\"\n"
+                                       "cert_file_mode = 0644\n"
+                                       "key_file_mode = 0640\n"
+                                       "daemon_mode = true\n"
+                                       "health_checks {\n"
+                                       "  listener_enabled = true\n"
+                                       "  bind_port = %d\n"
+                                       "  liveness_path = \"/live\"\n"
+                                       "  readiness_path = \"/ready\"\n"
+                                       "}\n";
 
 /* A Secret of `type` with each (key, text value) pair base64-encoded in data. */
 static json_t *render_secret(const intent_access *a, const char *name, const char *type,
@@ -78,7 +79,9 @@ static json_t *render_agent_ca(const intent_access *a, const char *ca_pem)
         json_object_set_new(data, "ca.crt", json_string(ca_pem));
     }
     if (data) {
-        json_object_set_new(data, "helper.conf", json_string(helper_conf));
+        char conf[sizeof helper_conf_head + 16];
+        snprintf(conf, sizeof conf, helper_conf_head, a->helper_health_port);
+        json_object_set_new(data, "helper.conf", json_string(conf));
     }
     json_t *obj = name ? render_object(&a->owner, "v1", "ConfigMap", name, "data", data) : NULL;
     if (!name) {

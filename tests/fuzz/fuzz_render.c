@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     object_source *src = object_source_mem_new(objects, err, sizeof err);
     if (src && policy) {
-        desired_options opt = {NULL, 1800000000, "00000000-0000-8000-8000-000000000000", 0};
+        desired_options opt = {NULL, 1800000000, "00000000-0000-8000-8000-000000000000", 0, 0};
         desired_state d;
         field_errors errs;
         field_errors_init(&errs);

@@ -27,7 +27,8 @@ render certmanager.yaml --set certManager.enabled=true
 render full.yaml --set certManager.enabled=true --set certManager.issuerRef.name=corp-ca \
   --set certManager.issuerRef.kind=ClusterIssuer --set metrics.serviceMonitor.enabled=true \
   --set networkPolicy.egress.enabled=true --set webhook.mutating.failurePolicy=Ignore \
-  --set 'bundleNamespaces={spire-system,spire-mgmt}' --set image.digest=sha256:$(printf 'a%.0s' $(seq 64))
+  --set 'bundleNamespaces={spire-system,spire-mgmt}' --set image.digest=sha256:$(printf 'a%.0s' $(seq 64)) \
+  --set injector.config.ports.helperHealth=18091
 render minimal.yaml --set networkPolicy.enabled=false --set serve.replicas=1 --set reconcile.replicas=1
 ok "helm template: default, cert-manager, full options, minimal"
 
@@ -66,6 +67,15 @@ nps = [d for d in docs if d["kind"] == "NetworkPolicy"]
 assert len(nps) == 2 and all("Egress" in n["spec"]["policyTypes"] for n in nps), "egress rules"
 img = [d for d in docs if d["kind"] == "Deployment"][0]["spec"]["template"]["spec"]["containers"][0]["image"]
 assert img == "ghcr.io/kagenti/aigw@sha256:" + "a" * 64, img
+def reconciler_args(docs):
+    dep = [d for d in docs if d["kind"] == "Deployment" and
+           d["spec"]["template"]["spec"]["containers"][0]["args"][0] == "reconcile"][0]
+    args = dep["spec"]["template"]["spec"]["containers"][0]["args"]
+    return args[args.index("--helper-health-port") + 1]
+# helper.conf's port (reconciler) follows the injector's probe port
+assert reconciler_args(docs) == "18091", reconciler_args(docs)
+inj = [d for d in docs if d["kind"] == "ConfigMap" and "injector.yaml" in d.get("data", {})][0]
+assert "18091" in inj["data"]["injector.yaml"], "injector config lacks the helper port"
 docs = [d for d in yaml.safe_load_all(open("minimal.yaml")) if d]
 kinds = [d["kind"] for d in docs]
 assert "NetworkPolicy" not in kinds and "PodDisruptionBudget" not in kinds, "minimal: NetworkPolicy/PDB rendered"
@@ -73,8 +83,9 @@ docs = [d for d in yaml.safe_load_all(open("default.yaml")) if d]
 kinds = [d["kind"] for d in docs]
 assert kinds.count("NetworkPolicy") == 2, "NetworkPolicy must be on by default"
 assert "ServiceMonitor" not in kinds, "ServiceMonitor must be off by default"
+assert reconciler_args(docs) == "17081", reconciler_args(docs)
 PY
-ok "values reach the manifests (ServiceMonitor, failurePolicy, issuerRef, bundle namespaces, egress, digest)"
+ok "values reach the manifests (ServiceMonitor, failurePolicy, issuerRef, bundle namespaces, egress, digest, helper health port)"
 
 # Another release namespace is excluded from both webhooks.
 "$helm" template other "$chart" --namespace team-platform >other.yaml || fail "helm template -n team-platform"

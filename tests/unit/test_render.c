@@ -502,6 +502,51 @@ static void test_access_certs(void)
     access_teardown(&f);
 }
 
+/* helper.conf's health port: the injector's default, or what the reconciler was told. */
+static const char *helper_conf_of(const json_t *objs)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(objs, i, o)
+    {
+        const char *c =
+            json_string_value(json_object_get(json_object_get(o, "data"), "helper.conf"));
+        if (c != NULL) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static void test_helper_health_port(void)
+{
+    access_fixture f;
+    access_setup(&f);
+    char err[256];
+    for (int port = 0; port <= 18091; port += 18091) {
+        f.in.helper_health_port = port;
+        intent_access a;
+        json_t *objs = NULL;
+        CU_ASSERT_EQUAL_FATAL(intent_access_build(&f.in, &a, err, sizeof err), 0);
+        CU_ASSERT_EQUAL_FATAL(intent_access_issue_certs(&a, err, sizeof err), 0);
+        CU_ASSERT_EQUAL_FATAL(envoy_render_access(&a, &objs, err, sizeof err), 0);
+        const char *conf = helper_conf_of(objs);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+        CU_ASSERT_PTR_NOT_NULL(strstr(conf, port ? "bind_port = 18091\n" : "bind_port = 17081\n"));
+        json_decref(objs);
+        intent_access_free(&a);
+    }
+    access_teardown(&f);
+    int out = 0;
+    CU_ASSERT_EQUAL(intent_helper_port_parse("18091", &out, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(out, 18091);
+    CU_ASSERT_EQUAL(intent_helper_port_parse("8081", &out, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "AuthBridge"));
+    CU_ASSERT_EQUAL(intent_helper_port_parse("0", &out, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(intent_helper_port_parse("65536", &out, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(intent_helper_port_parse("80x", &out, err, sizeof err), -1);
+}
+
 static void test_access_bundle_states(void)
 {
     access_fixture f;
@@ -569,7 +614,7 @@ static void test_desired_status(void)
     char err[256];
     object_source *src = object_source_mem_new(objs, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(src);
-    desired_options opt = {NULL, time(NULL), NULL, 0};
+    desired_options opt = {NULL, time(NULL), NULL, 0, 0};
     desired_state d;
     field_errors errs;
     field_errors_init(&errs);
@@ -615,5 +660,5 @@ UNIT_SUITE(render, UNIT_CASE(test_shorten), UNIT_CASE(test_label_value),
            UNIT_CASE(test_placeholder_uid), UNIT_CASE(test_renewal_decision),
            UNIT_CASE(test_route_split_forty), UNIT_CASE(test_route_split_profiles),
            UNIT_CASE(test_credentials), UNIT_CASE(test_render_routing),
-           UNIT_CASE(test_access_certs), UNIT_CASE(test_access_bundle_states),
-           UNIT_CASE(test_desired_status))
+           UNIT_CASE(test_access_certs), UNIT_CASE(test_helper_health_port),
+           UNIT_CASE(test_access_bundle_states), UNIT_CASE(test_desired_status))
