@@ -26,11 +26,11 @@ static void copy_warnings(admission_response *resp, const policy_warnings *w)
 }
 
 /*
- * The object to validate, with metadata.namespace filled from the request
- * when the object lacks it (lookups happen in the policy's namespace).
- * New reference; NULL on allocation failure.
+ * The object to validate as a jansson copy (policy validation works on
+ * jansson), with metadata.namespace filled from the request when the object
+ * lacks it (lookups happen in the policy's namespace). New reference; NULL on
+ * allocation failure.
  */
-/* A jansson copy of the request's object, with the request's namespace when it has none. */
 static json_t *with_namespace(const jv *object, const char *ns)
 {
     json_t *copy = jv_to_json(object);
