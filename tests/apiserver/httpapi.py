@@ -6,6 +6,7 @@ handshake done in the connection's thread so a slow client never blocks accept.
 """
 
 import datetime
+import email.utils
 import http.server
 import json
 import socket
@@ -135,6 +136,36 @@ def _jsonpath(obj, path):
     return cur[0] if len(cur) == 1 else cur
 
 
+class _Headers(dict):
+    """Request headers keyed by lower-cased name; get/[]/in ignore case, and a repeated
+    header yields its first value, as email.message.Message (the stdlib's headers) does."""
+    __slots__ = ()
+
+    def get(self, name, default=None):
+        return dict.get(self, name.lower(), default)
+
+    def __getitem__(self, name):
+        return dict.get(self, name.lower())
+
+    def __contains__(self, name):
+        return dict.__contains__(self, name.lower())
+
+
+_MAX_LINE = 65536
+_MAX_HEADERS = 100
+_date = (0, "")
+
+
+def _http_date():
+    """The Date header value, formatted once a second."""
+    global _date
+    now = int(time.time())
+    d = _date
+    if d[0] != now:
+        d = _date = (now, email.utils.formatdate(now, usegmt=True))
+    return d[1]
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "test-apiserver"
@@ -142,6 +173,63 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         pass
+
+    def parse_request(self):
+        """The stdlib's parse_request, without its email.feedparser header parsing (the
+        bulk of its per-request CPU): headers are read line by line into a _Headers.
+        Request lines that are not "METHOD TARGET HTTP/1.x" go the stdlib way."""
+        requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = requestline.split()
+        if len(words) != 3 or words[2] not in ("HTTP/1.1", "HTTP/1.0"):
+            return super().parse_request()
+        command, path, version = words
+        self.requestline = requestline
+        self.command, self.request_version = command, version
+        if path.startswith("//"):
+            path = "/" + path.lstrip("/")  # as the stdlib: not a network path
+        self.path = path
+        headers = _Headers()
+        readline = self.rfile.readline
+        last = None
+        for _ in range(_MAX_HEADERS + 1):
+            line = readline(_MAX_LINE + 1)
+            if len(line) > _MAX_LINE:
+                self.close_connection = True
+                self.send_error(431, "Line too long")
+                return False
+            if line in (b"\r\n", b"\n", b""):
+                break
+            if line[0] in (32, 9):
+                # Obsolete line folding: a continuation of the previous header.
+                if last is not None:
+                    headers[last] = (dict.get(headers, last) + " " +
+                                     line.strip().decode("iso-8859-1")).strip()
+                continue
+            k, sep, v = line.partition(b":")
+            if not sep:
+                continue
+            last = k.strip().decode("iso-8859-1").lower()
+            if last in headers:
+                last = None
+                continue
+            dict.__setitem__(headers, last, v.strip().decode("iso-8859-1"))
+        else:
+            self.close_connection = True
+            self.send_error(431, "Too many headers")
+            return False
+        self.headers = headers
+        conntype = headers.get("connection", "").lower()
+        if conntype == "close":
+            self.close_connection = True
+        elif conntype == "keep-alive" or version == "HTTP/1.1":
+            self.close_connection = False
+        else:
+            self.close_connection = True
+        if version == "HTTP/1.1" and \
+                headers.get("expect", "").lower() == "100-continue":
+            if not self.handle_expect_100():
+                return False
+        return True
 
     # --- entry points -----------------------------------------------------
     def do_GET(self):
@@ -166,8 +254,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.streaming = False
         u = urllib.parse.urlsplit(self.path)
         self.url_path = u.path
-        self.query = {k: v[-1] for k, v in urllib.parse.parse_qs(u.query,
-                                                                  keep_blank_values=True).items()}
+        self.query_string = u.query
+        self.query = {k: v for k, v in urllib.parse.parse_qsl(u.query, keep_blank_values=True)
+                      } if u.query else {}
         try:
             body = self._read_body()
             if self.url_path.startswith("/_test/"):
@@ -226,19 +315,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise kstatus.unauthorized()
 
     # --- responses ----------------------------------------------------------
+    def _head(self, code, ctype, length, headers=None):
+        """The response status line and headers, as one bytes (what send_response and
+        send_header would write, built without their per-header writes)."""
+        phrase = self.responses[code][0] if code in self.responses else ""
+        h = ["HTTP/1.1 %d %s\r\nServer: test-apiserver\r\nDate: %s\r\nContent-Type: %s\r\n"
+             % (code, phrase, _http_date(), ctype)]
+        if length is None:
+            h.append("Transfer-Encoding: chunked\r\n")
+        else:
+            h.append("Content-Length: %d\r\n" % length)
+        h.append("Cache-Control: no-cache, private\r\n")
+        if headers:
+            for k, v in headers.items():
+                if k.lower() == "connection":
+                    if v.lower() == "close":
+                        self.close_connection = True
+                    continue
+                h.append("%s: %s\r\n" % (k, v))
+        for w in getattr(self, "warnings", None) or ():
+            h.append('Warning: 299 - "%s"\r\n' % w.replace('"', '\\"'))
+        if self.close_connection:
+            h.append("Connection: close\r\n")
+        h.append("\r\n")
+        return "".join(h).encode("iso-8859-1", "replace")
+
     def _send_bytes(self, code, data, ctype="application/json", headers=None):
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-cache, private")
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        for w in getattr(self, "warnings", None) or []:
-            self.send_header("Warning", '299 - "%s"' % w.replace('"', '\\"'))
         # Headers and body in one write (one TLS record, one segment when small).
-        self._headers_buffer.append(b"\r\n")
-        self.wfile.write(b"".join(self._headers_buffer) + data)
-        self._headers_buffer = []
+        self.wfile.write(self._head(code, ctype, len(data), headers) + data)
         self._log(code)
 
     def _send_json(self, code, obj, headers=None):
@@ -262,7 +366,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _begin_log(self, verb, res=None, ns="", name="", sub=""):
         self.entry = {
             "time": time.time(), "method": self.method, "path": self.url_path,
-            "query": urllib.parse.urlsplit(self.path).query, "verb": verb,
+            "query": self.query_string, "verb": verb,
             "resource": kstatus.qualified(res.plural, res.group) if res else "",
             "namespace": ns, "name": name, "subresource": sub,
             "fieldManager": self.query.get("fieldManager", ""),
@@ -756,11 +860,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 except ApiError as e:
                     error = e
         self.streaming = True
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.send_header("Cache-Control", "no-cache, private")
-        self.end_headers()
+        self.wfile.write(self._head(200, "application/json", None))
         self._log(200)
         w = _WatchWriter(self, res, version, table, faults.watch_drop_after())
         if error is not None:
