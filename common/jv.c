@@ -339,6 +339,18 @@ static int parse_string(parser *ps, const char **out, size_t *out_len)
     return 0;
 }
 
+/* One or more digits at q: the position after them, NULL when there is none. */
+static const unsigned char *digits(const unsigned char *q, const unsigned char *end)
+{
+    if (q >= end || !(*q >= '0' && *q <= '9')) {
+        return NULL;
+    }
+    while (q < end && *q >= '0' && *q <= '9') {
+        q++;
+    }
+    return q;
+}
+
 static int parse_number(parser *ps, jv *v)
 {
     const unsigned char *s = ps->p, *q = s;
@@ -346,26 +358,19 @@ static int parse_number(parser *ps, jv *v)
     if (q < ps->end && *q == '-') {
         q++;
     }
-    if (q >= ps->end || !(*q >= '0' && *q <= '9')) {
+    /* int: "0" or digits without a leading zero */
+    const unsigned char *after = q < ps->end && *q == '0' ? q + 1 : digits(q, ps->end);
+    if (after == NULL) {
         return perr(ps, "invalid number");
     }
-    if (*q == '0') {
-        q++;
-    } else {
-        while (q < ps->end && *q >= '0' && *q <= '9') {
-            q++;
-        }
-    }
+    q = after;
     if (q < ps->end && *q == '.') {
         is_int = 0;
-        q++;
-        if (q >= ps->end || !(*q >= '0' && *q <= '9')) {
-            ps->p = q;
+        if ((after = digits(q + 1, ps->end)) == NULL) {
+            ps->p = q + 1;
             return perr(ps, "invalid number");
         }
-        while (q < ps->end && *q >= '0' && *q <= '9') {
-            q++;
-        }
+        q = after;
     }
     if (q < ps->end && (*q == 'e' || *q == 'E')) {
         is_int = 0;
@@ -373,13 +378,11 @@ static int parse_number(parser *ps, jv *v)
         if (q < ps->end && (*q == '+' || *q == '-')) {
             q++;
         }
-        if (q >= ps->end || !(*q >= '0' && *q <= '9')) {
+        if ((after = digits(q, ps->end)) == NULL) {
             ps->p = q;
             return perr(ps, "invalid number");
         }
-        while (q < ps->end && *q >= '0' && *q <= '9') {
-            q++;
-        }
+        q = after;
     }
     size_t n = (size_t)(q - s);
     char *text = arena_strndup(ps->doc, s, n, ps->hint);
