@@ -13,18 +13,26 @@
 
 #define BASE64_MAX_IN ((size_t)1 << 30)
 
+size_t base64_encode_into(char *out, const void *data, size_t len)
+{
+    if (len > BASE64_MAX_IN) {
+        return (size_t)-1;
+    }
+    size_t out_len = 4 * ((len + 2) / 3);
+    EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+    out[out_len] = '\0';
+    return out_len;
+}
+
 char *base64_encode(const void *data, size_t len)
 {
     if (len > BASE64_MAX_IN) {
         return NULL;
     }
-    size_t out_len = 4 * ((len + 2) / 3);
-    char *out = malloc(out_len + 1);
-    if (out == NULL) {
-        return NULL;
+    char *out = malloc(4 * ((len + 2) / 3) + 1);
+    if (out != NULL) {
+        base64_encode_into(out, data, len);
     }
-    EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-    out[out_len] = '\0';
     return out;
 }
 

@@ -16,6 +16,13 @@
 char *base64_encode(const void *data, size_t len);
 
 /*
+ * The same written at out, which has room for 4 * ((len + 2) / 3) + 1 bytes
+ * (NUL-terminated). Returns the length written, or (size_t)-1 when len is too
+ * large to encode.
+ */
+size_t base64_encode_into(char *out, const void *data, size_t len);
+
+/*
  * Strict decoding: standard alphabet, correct padding, no whitespace, length a
  * multiple of 4, canonical final bits (the bits padding drops are zero), so
  * every byte string has exactly one accepted encoding. *len_out (may be NULL)

@@ -84,8 +84,21 @@ long long jv_int(const jv *v);
 /* Resolves an RFC 6901 pointer ("" is v itself). NULL when absent or malformed. */
 const jv *jv_pointer(const jv *v, const char *path);
 
+/*
+ * doc := a jansson value as the webhook would read it (written, then parsed).
+ * For the CLI and tests that hold jansson values. 0, or -1 with the reason in
+ * err as jv_parse() gives it ("out of memory" when writing failed).
+ */
+int jv_from_json(jv_doc *doc, const json_t *v, char *err, size_t errlen);
+
 /* A jansson copy of v (parsed from its source text). NULL on allocation failure or v NULL. */
 json_t *jv_to_json(const jv *v);
+
+/*
+ * Length of the valid UTF-8 sequence at p (n > 0 bytes left), 0 when it is not
+ * one (overlong forms, surrogates and code points past U+10FFFF are not).
+ */
+size_t jv_utf8_len(const unsigned char *p, size_t n);
 
 /* Iterates a container: for (const jv *e = jv_first(a); e != NULL; e = e->next). */
 #define jv_foreach(container, e) for (const jv *e = jv_first(container); e != NULL; e = e->next)

@@ -227,25 +227,21 @@ static json_t *inject_one(inject_runtime *rt, const json_t *pod, const char *ns,
         return NULL;
     }
     /* The planner reads the webhook's tree (jv): hand it the pod as the API server would. */
-    char *text = json_dumps(pod, JSON_COMPACT);
-    jv_doc doc = {NULL, NULL};
-    char why[160] = "out of memory";
-    if (text == NULL || jv_parse(&doc, text, strlen(text), why, sizeof why) != 0) {
+    jv_doc doc;
+    char why[160];
+    if (jv_from_json(&doc, pod, why, sizeof why) != 0) {
         fprintf(stderr, "aigw inject: the pod cannot be read as an admission request: %s\n", why);
-        free(text);
         *rc = strcmp(why, "out of memory") == 0 ? 2 : 1;
         return NULL;
     }
     inject_result res;
-    if (inject_runtime_plan(rt, doc.root, ns, &res) != 0) {
+    int planned = inject_runtime_plan(rt, doc.root, ns, &res);
+    jv_doc_free(&doc);
+    if (planned != 0) {
         fprintf(stderr, "aigw inject: out of memory\n");
-        jv_doc_free(&doc);
-        free(text);
         *rc = 2;
         return NULL;
     }
-    jv_doc_free(&doc);
-    free(text);
     size_t i;
     json_t *w;
     json_array_foreach(res.warnings, i, w)

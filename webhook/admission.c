@@ -242,41 +242,6 @@ void admission_response_free(admission_response *resp)
     memset(resp, 0, sizeof *resp);
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 when it is not valid. */
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
-{
-    size_t len;
-    unsigned int min;
-    if (p[0] < 0x80) {
-        return 1;
-    } else if ((p[0] & 0xE0) == 0xC0) {
-        len = 2;
-        min = 0x80;
-    } else if ((p[0] & 0xF0) == 0xE0) {
-        len = 3;
-        min = 0x800;
-    } else if ((p[0] & 0xF8) == 0xF0) {
-        len = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n) {
-        return 0;
-    }
-    unsigned int cp = p[0] & (0x7F >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return 0;
-    }
-    return len;
-}
-
 /*
  * Copies text as valid UTF-8 of at most `max` bytes, never cutting a character.
  * Broken sequences become a space; so do control characters when `controls`
@@ -292,7 +257,7 @@ static char *sanitize_text(const char *text, size_t max, int controls)
     const unsigned char *p = (const unsigned char *)text;
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        size_t l = utf8_seq_len(p + i, n - i);
+        size_t l = jv_utf8_len(p + i, n - i);
         int is_c1 = l == 2 && p[i] == 0xC2 && p[i + 1] <= 0x9F;
         if (l == 0 || (controls && (is_c1 || (l == 1 && (p[i] < 0x20 || p[i] == 0x7F))))) {
             if (o + 1 > max) {
@@ -415,28 +380,9 @@ void admission_response_set_patch(admission_response *resp, char *patch, size_t 
 
 /* ---- rendering -------------------------------------------------------------------------- */
 
-/* 1 when text is valid UTF-8. */
-static int utf8_valid(const char *text)
-{
-    const unsigned char *p = (const unsigned char *)text;
-    size_t n = strlen(text);
-    for (size_t i = 0; i < n;) {
-        size_t l = utf8_seq_len(p + i, n - i);
-        if (l == 0) {
-            return 0;
-        }
-        i += l;
-    }
-    return 1;
-}
-
 /* A JSON string of text made valid UTF-8 first (handlers may echo raw input). */
 static void put_text(jbuf *b, const char *text)
 {
-    if (utf8_valid(text)) {
-        jbuf_str(b, text);
-        return;
-    }
     char *clean = sanitize_text(text, strlen(text), 0);
     if (clean == NULL) {
         b->failed = 1;

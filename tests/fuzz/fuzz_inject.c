@@ -52,13 +52,10 @@ static void check_injected(const inject_config *cfg, const json_t *patched)
 /* Plans `pod` (read as the webhook reads it) and applies the patch. -1 when not planned. */
 static int plan(inject_input *in, const json_t *pod, inject_result *res, json_t **patched)
 {
-    char *text = json_dumps(pod, JSON_COMPACT);
     jv_doc doc;
-    if (text == NULL || jv_parse(&doc, text, strlen(text), NULL, 0) != 0) {
-        free(text);
+    if (jv_from_json(&doc, pod, NULL, 0) != 0) {
         return -1; /* out of memory, or nested deeper than jv reads */
     }
-    free(text);
     in->pod = doc.root;
     int rc = inject_plan(in, res);
     jv_doc_free(&doc);

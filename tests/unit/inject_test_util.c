@@ -6,14 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int test_jv_from_json(jv_doc *doc, const json_t *v)
-{
-    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    int rc = text != NULL ? jv_parse(doc, text, strlen(text), NULL, 0) : -1;
-    free(text); /* the document holds its own copy */
-    return rc;
-}
-
 json_t *test_patch_json(const inject_result *r)
 {
     if (r->patch == NULL) {
@@ -33,7 +25,7 @@ size_t test_patch_ops(const inject_result *r)
 int test_runtime_plan(inject_runtime *rt, const json_t *pod, const char *ns, inject_result *r)
 {
     jv_doc doc;
-    if (test_jv_from_json(&doc, pod) != 0) {
+    if (jv_from_json(&doc, pod, NULL, 0) != 0) {
         return -1;
     }
     int rc = inject_runtime_plan(rt, doc.root, ns, r);

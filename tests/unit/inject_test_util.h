@@ -11,9 +11,6 @@
 
 #include <jansson.h>
 
-/* doc := v as the webhook would parse it. 0 or -1 (doc then holds nothing). */
-int test_jv_from_json(jv_doc *doc, const json_t *v);
-
 /* The result's patch as a jansson array ([] when none); NULL when the text does not parse. */
 json_t *test_patch_json(const inject_result *r);
 

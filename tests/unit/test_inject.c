@@ -63,7 +63,7 @@ static void fixture_plan(fixture *f)
     json_decref(f->patched);
     f->patched = NULL;
     jv_doc_free(&f->doc);
-    CU_ASSERT_EQUAL_FATAL(test_jv_from_json(&f->doc, f->pod), 0);
+    CU_ASSERT_EQUAL_FATAL(jv_from_json(&f->doc, f->pod, NULL, 0), 0);
     f->in.pod = f->doc.root;
     CU_ASSERT_EQUAL_FATAL(inject_plan(&f->in, &f->res), 0);
     char err[200];
